@@ -1,0 +1,266 @@
+"""Training of Net-T (autoencoding normal-light images) and Net-S (distilled enhancement).
+
+Run from the command line::
+
+    minelight train teacher --data ../shared/data/BSDS500/train --val ../shared/data/BSDS500/val --out runs/teacher
+    minelight train student --teacher runs/teacher/model.safetensors --data ../shared/data/BSDS500/train \
+        --val data/synth_val --out runs/student
+
+Both are seeded; every ``ckpt_every`` steps ``last.pt`` (model, optimiser, scheduler, step) is written
+atomically and ``--resume`` continues from it. ``log.csv`` holds losses, learning rate, it/s and
+validation PSNR; ``model.safetensors`` holds the final weights with their config and provenance.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .checkpoint import WeightsError, load_checkpoint, load_weights, save_checkpoint, save_weights
+from .data import PairSampler, load_folder, load_pairs, to_uint8
+from .degrade import DegradeConfig, degrade, light_corruption
+from .io import read_image, list_images, to_tensor
+from .losses import DistillConfig, DistillLoss, ReconstructionConfig, ReconstructionLoss
+from .metrics.full_reference import psnr
+from .models import Student, StudentConfig, Teacher, TeacherConfig
+
+
+@dataclass
+class RunConfig:
+    data: tuple[str, ...] = ()  # folders of normal-light images (synthetic pairs are made from them)
+    paired: tuple[str, ...] = ()  # LOL-layout folders with real low/high pairs (student only)
+    val: str = ""  # teacher: folder of clean images; student: LOL-layout folder of validation pairs
+    val_images: int = 20  # validate on the first N images (0 = all)
+    out: str = "runs/run"
+    steps: int = 4000
+    batch_size: int = 8
+    crop: int = 128
+    lr: float = 1e-3
+    warmup: int = 100  # linear warm-up steps, then cosine decay to 1 % of lr
+    seed: int = 0
+    exposure_filter: bool = True  # keep only well-exposed images of the ``data`` folders
+    log_every: int = 20
+    val_every: int = 500
+    ckpt_every: int = 200
+    threads: int = 0  # torch intra-op threads; 0 = leave torch's default
+
+
+@dataclass
+class TeacherRunConfig(RunConfig):
+    out: str = "runs/teacher"
+    model: TeacherConfig = field(default_factory=TeacherConfig)
+
+
+@dataclass
+class StudentRunConfig(RunConfig):
+    out: str = "runs/student"
+    teacher: str = ""  # Net-T weights; "random" = randomly initialised frozen Net-T; "" = no teacher
+    model: StudentConfig = field(default_factory=StudentConfig)
+    recon: ReconstructionConfig = field(default_factory=ReconstructionConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    degrade: DegradeConfig = field(default_factory=DegradeConfig)
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (bad data, bad teacher, non-finite loss)."""
+
+
+def build_teacher(spec: str, widths: tuple[int, ...], seed: int) -> Teacher | None:
+    """The frozen Net-T for distillation: loaded from weights, random (seeded), or None."""
+    if not spec:
+        return None
+    if spec == "random":
+        torch.manual_seed(seed + 10_000)
+        teacher = Teacher(TeacherConfig(widths=widths))
+    else:
+        try:
+            teacher, _ = load_weights(spec, expect="teacher")
+        except WeightsError as err:
+            raise TrainingError(str(err)) from None
+        if tuple(teacher.config.widths) != tuple(widths):
+            raise TrainingError(f"{spec}: teacher widths {teacher.config.widths} differ from the student's {widths}")
+    teacher.eval()
+    teacher.requires_grad_(False)
+    return teacher
+
+
+def _lr_lambda(cfg: RunConfig):
+    def factor(step: int) -> float:
+        if step < cfg.warmup:
+            return (step + 1) / cfg.warmup
+        progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+        return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return factor
+
+
+def _load_training_images(cfg: RunConfig) -> list[np.ndarray]:
+    images = []
+    for folder in cfg.data:
+        images += load_folder(folder, well_exposed_only=cfg.exposure_filter, min_side=cfg.crop)
+    return images
+
+
+@torch.no_grad()
+def validate(model: nn.Module, pairs: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Mean PSNR (dB) of ``model`` over ``[(input, target)]`` full images."""
+    model.eval()
+    scores = [float(psnr(model(to_tensor(low))[0], to_tensor(high))) for low, high in pairs]
+    model.train()
+    return float(np.mean(scores))
+
+
+class _CsvLog:
+    def __init__(self, path: Path):
+        self.path = path
+        self.fields: list[str] | None = None
+        if path.exists():
+            with path.open() as f:
+                self.fields = next(csv.reader(f), None)
+
+    def write(self, row: dict) -> None:
+        new = self.fields is None
+        if new:
+            self.fields = list(row) + (["val_psnr"] if "val_psnr" not in row else [])
+        with self.path.open("a", newline="") as f:
+            writer = csv.DictWriter(f, self.fields, extrasaction="ignore", restval="")
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+
+
+def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_fn, val_pairs, resume: bool,
+        progress: bool = True) -> Path:
+    """The shared loop: ``loss_fn(model, low, high) -> (loss, {term: value})``. Returns the weights path."""
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, _lr_lambda(cfg))
+    start = 0
+    ckpt_path = out / "last.pt"
+    if resume and ckpt_path.exists():
+        state = load_checkpoint(ckpt_path)
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        start = int(state["step"])
+    log = _CsvLog(out / "log.csv")
+    elapsed = float(state.get("elapsed", 0.0)) if start else 0.0
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = [TextColumn(f"{name}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[rate]:.2f} it/s"),
+               TimeRemainingColumn()]
+    model.train()
+    window_start, window_steps = time.perf_counter(), 0
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        task = bar.add_task(name, total=cfg.steps, completed=start, loss=float("nan"), rate=0.0)
+        for step in range(start, cfg.steps):
+            t0 = time.perf_counter()
+            low, high = sampler.batch(step)
+            loss, terms = loss_fn(model, low, high)
+            if not torch.isfinite(loss):
+                raise TrainingError(f"non-finite loss at step {step} ({terms}); last good checkpoint: {ckpt_path}")
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            scheduler.step()
+            elapsed += time.perf_counter() - t0
+            window_steps += 1
+            done = step + 1
+            rate = window_steps / max(1e-9, time.perf_counter() - window_start)
+            bar.update(task, completed=done, loss=float(loss.detach()), rate=rate)
+            row = None
+            if done % cfg.log_every == 0 or done == cfg.steps:
+                row = {"step": done, "loss": float(loss.detach()), **terms, "lr": scheduler.get_last_lr()[0],
+                       "it_s": round(rate, 3), "elapsed_s": round(elapsed, 1)}
+                window_start, window_steps = time.perf_counter(), 0
+            if val_pairs and (done % cfg.val_every == 0 or done == cfg.steps):
+                row = row or {"step": done}
+                row["val_psnr"] = round(validate(model, val_pairs), 3)
+            if row:
+                log.write(row)
+            if done % cfg.ckpt_every == 0 or done == cfg.steps:
+                save_checkpoint(ckpt_path, {
+                    "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                    "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+                    "step": done, "elapsed": elapsed, "config": asdict(cfg),
+                })
+    weights = out / "model.safetensors"
+    save_weights(weights, model, name, steps=str(cfg.steps), train_seconds=f"{elapsed:.0f}",
+                 run_config=_json(asdict(cfg)))
+    return weights
+
+
+def _json(obj) -> str:
+    import json
+
+    return json.dumps(obj)
+
+
+def _setup(cfg: RunConfig) -> None:
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    if not cfg.data and not cfg.paired:
+        raise TrainingError("no training data: give --data DIR (normal-light images) or --paired DIR")
+
+
+def train_teacher(cfg: TeacherRunConfig, resume: bool = False, progress: bool = True) -> Path:
+    """Train Net-T to reconstruct normal-light images from lightly corrupted copies."""
+    _setup(cfg)
+    model = Teacher(cfg.model)
+    sampler = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
+                          make_input=light_corruption)
+    val_pairs = []
+    if cfg.val:
+        paths = list_images(cfg.val)[: cfg.val_images or None]
+        val_pairs = [(img, img) for img in (read_image(p) for p in paths)]
+    recon = ReconstructionLoss(ReconstructionConfig(ssim=0.0, colour=0.0))
+
+    def loss_fn(net, corrupted, clean):
+        out, _ = net(corrupted)
+        return recon(out, clean)
+
+    return fit(model, "teacher", cfg, sampler, loss_fn, val_pairs, resume, progress)
+
+
+def train_student(cfg: StudentRunConfig, resume: bool = False, progress: bool = True) -> Path:
+    """Train Net-S on (low, high) pairs with the multi-scale loss and, if a teacher is given, distillation."""
+    _setup(cfg)
+    model = Student(cfg.model)
+    teacher = build_teacher(cfg.teacher, cfg.model.widths, cfg.seed)
+    torch.manual_seed(cfg.seed)
+    if cfg.paired:
+        pairs = [p for folder in cfg.paired for p in load_pairs(folder)]
+        sampler = PairSampler([to_uint8(h) for _, _, h in pairs], [to_uint8(lo) for _, lo, _ in pairs],
+                              crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed)
+    else:
+        degrade_cfg = cfg.degrade
+        sampler = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
+                              make_input=lambda img, rng: degrade(img, rng, degrade_cfg))
+    val_pairs = [(lo, hi) for _, lo, hi in load_pairs(cfg.val)][: cfg.val_images or None] if cfg.val else []
+    recon = ReconstructionLoss(cfg.recon)
+    distill = DistillLoss(cfg.distill) if teacher is not None and cfg.distill.enabled else None
+
+    def loss_fn(net, low, high):
+        out, feats = net(low)
+        loss, terms = recon(out, high)
+        if distill is not None:
+            with torch.no_grad():
+                _, teacher_feats = teacher(high)
+            kd, kd_terms = distill(feats, teacher_feats)
+            loss, terms = loss + kd, {**terms, **kd_terms}
+        return loss, terms
+
+    return fit(model, "student", cfg, sampler, loss_fn, val_pairs, resume, progress)
