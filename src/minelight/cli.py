@@ -111,6 +111,81 @@ def train_student_cmd(data: Optional[list[Path]] = DataOpt,
     typer.echo(f"weights: {train_student(cfg, resume=resume, progress=not quiet)}")
 
 
+@app.command()
+@guarded
+def enhance(inputs: list[Path] = typer.Argument(..., help="Images and/or folders of images."),
+            output: Path = typer.Option(..., "-o", "--output", help="Output folder (or file, for one image)."),
+            method: str = typer.Option("student", "--method", "-m", help="student, clahe, he, gamma."),
+            weights: Optional[Path] = typer.Option(None, "--weights", help="Weights for a neural method."),
+            fmt: Optional[str] = typer.Option(None, "--format", help="Output format, e.g. png (default: as input)."),
+            bits: int = typer.Option(8, "--bits", help="8, or 16 for PNG/TIFF output."),
+            threads: int = typer.Option(0, "--threads"), quiet: bool = QuietOpt):
+    """Enhance images or folders; output names mirror input names."""
+    from rich.progress import Progress
+
+    from .enhance import Enhancer, plan_outputs
+    from .io import ImageError
+
+    suffix = None if fmt is None else "." + fmt.lower().lstrip(".")
+    jobs = list(plan_outputs(inputs, output, suffix))
+    enhancer = Enhancer(method, weights, threads)
+    if len(jobs) > 1 or not jobs[0][1].suffix:
+        output.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    with Progress(disable=quiet, transient=True) as bar:
+        task = bar.add_task(f"{method}", total=len(jobs))
+        for src, dst in jobs:
+            try:
+                enhancer.enhance_file(src, dst, bits)
+            except ImageError as err:
+                failed += 1
+                bar.console.print(f"error: {err}", style="red", highlight=False) if not quiet else typer.echo(
+                    f"error: {err}", err=True)
+            bar.advance(task)
+    typer.echo(f"{len(jobs) - failed} of {len(jobs)} images written to {output}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@guarded
+def synth(src: Path = typer.Option(..., "--src", help="Folder of normal-light images."),
+          out: Path = typer.Option(..., "--out", help="Output folder (LOL layout: low/, high/)."),
+          seed: int = typer.Option(0, "--seed")):
+    """Write a fixed synthetic low/high paired set from normal-light images."""
+    from .synth import write_synthetic_pairs
+
+    n = write_synthetic_pairs(src, out, seed)
+    typer.echo(f"{n} pairs written to {out}")
+
+
+@app.command()
+@guarded
+def info():
+    """The shipped models: parameters, MACs at 256x256, and how their weights were made."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .checkpoint import load_weights
+    from .enhance import NEURAL_METHODS, list_methods, shipped_weights
+    from .models.profile import count_macs, count_params
+
+    table = Table(title="minelight shipped models")
+    for col in ("model", "params", "GMACs @256x256", "steps", "train time", "weights"):
+        table.add_column(col)
+    for name in NEURAL_METHODS:
+        try:
+            path = shipped_weights(name)
+        except ValueError as err:
+            table.add_row(name, "-", "-", "-", "-", str(err))
+            continue
+        model, meta = load_weights(path)
+        table.add_row(name, f"{count_params(model):,}", f"{count_macs(model) / 1e9:.2f}", meta.get("steps", "?"),
+                      f"{float(meta.get('train_seconds', 'nan')) / 60:.0f} min", str(path))
+    Console().print(table)
+    typer.echo(f"methods: {', '.join(list_methods())}")
+
+
 def main() -> None:
     app()
 

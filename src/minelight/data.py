@@ -14,11 +14,7 @@ import numpy as np
 import torch
 
 from .degrade import DegradeConfig, degrade
-from .io import ImageError, list_images, read_image
-
-
-def to_uint8(img: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(img, 0.0, 1.0) * 255).astype(np.uint8)
+from .io import ImageError, list_images, read_image, to_uint8
 
 
 def is_well_exposed(img: np.ndarray, low: float = 0.3, high: float = 0.7, clipped: float = 0.05) -> bool:

@@ -135,6 +135,22 @@ def write_image(path: str | os.PathLike, img: np.ndarray, bits: int = 8, jpeg_qu
         raise ImageError(f"{path}: cannot write ({err.strerror})") from None
 
 
+def check_image(img: np.ndarray) -> np.ndarray:
+    """Raise ValueError unless ``img`` is an ``(H, W, 3)`` array; returns it."""
+    if not isinstance(img, np.ndarray) or img.ndim != 3 or img.shape[2] != 3 or min(img.shape[:2]) < 1:
+        raise ValueError(f"expected an (H, W, 3) image array, got {getattr(img, 'shape', type(img).__name__)}")
+    return img
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    """Float [0, 1] -> uint8 [0, 255], rounded."""
+    return np.round(np.clip(img, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def from_uint8(img: np.ndarray) -> np.ndarray:
+    return img.astype(np.float32) / 255.0
+
+
 def to_tensor(img: np.ndarray) -> torch.Tensor:
     """``(H, W, 3)`` array -> ``(1, 3, H, W)`` float32 tensor."""
     return torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32)).permute(2, 0, 1)[None]

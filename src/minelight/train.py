@@ -24,9 +24,9 @@ import torch
 from torch import nn
 
 from .checkpoint import WeightsError, load_checkpoint, load_weights, save_checkpoint, save_weights
-from .data import PairSampler, load_folder, load_pairs, to_uint8
+from .data import PairSampler, load_folder, load_pairs
 from .degrade import DegradeConfig, degrade, light_corruption
-from .io import read_image, list_images, to_tensor
+from .io import list_images, read_image, to_tensor, to_uint8
 from .losses import DistillConfig, DistillLoss, ReconstructionConfig, ReconstructionLoss
 from .metrics.full_reference import psnr
 from .models import Student, StudentConfig, Teacher, TeacherConfig
@@ -240,6 +240,8 @@ def train_student(cfg: StudentRunConfig, resume: bool = False, progress: bool = 
     _setup(cfg)
     model = Student(cfg.model)
     teacher = build_teacher(cfg.teacher, cfg.model.widths, cfg.seed)
+    if teacher is not None and any(not 0 <= i < len(cfg.model.widths) for i in cfg.distill.levels):
+        raise TrainingError(f"distill.levels {cfg.distill.levels} must lie in 0..{len(cfg.model.widths) - 1}")
     torch.manual_seed(cfg.seed)
     if cfg.paired:
         pairs = [p for folder in cfg.paired for p in load_pairs(folder)]

@@ -1,0 +1,42 @@
+"""Shared fixtures: tiny images written to temp folders; nothing here needs ../shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minelight.io import write_image
+
+TINY_STUDENT = dict(widths=(8, 8, 8), rir_groups=1, blocks_per_group=1)
+TINY_TEACHER = dict(widths=(8, 8, 8), bottleneck_blocks=1)
+
+
+def scene(h: int = 64, w: int = 80, seed: int = 0) -> np.ndarray:
+    """A smooth, well-lit synthetic RGB scene ``(h, w, 3)`` in [0.2, 0.9] with some texture."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    base = np.stack([0.5 + 0.3 * np.sin(6 * xx + k) * np.cos(4 * yy - k) for k in range(3)], axis=2)
+    return np.clip(base + 0.05 * rng.standard_normal((h, w, 3)), 0.2, 0.9).astype(np.float32)
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        write_image(folder / f"im{i}.png", scene(70, 90, seed=i))
+    return folder
+
+
+@pytest.fixture
+def pair_folder(tmp_path: Path) -> Path:
+    """A LOL-layout folder with 2 pairs: low = 0.2 x high."""
+    root = tmp_path / "pairs"
+    for i in range(2):
+        high = scene(48, 56, seed=10 + i)
+        for sub, img in (("high", high), ("low", high * 0.2)):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+            write_image(root / sub / f"p{i}.png", img)
+    return root

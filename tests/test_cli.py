@@ -1,0 +1,128 @@
+"""The `minelight` command end to end on temp files (typer's CliRunner)."""
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from minelight.checkpoint import save_weights
+from minelight.cli import app
+from minelight.io import read_image, write_image
+from minelight.models import Student, StudentConfig
+
+from .conftest import TINY_STUDENT, scene
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def student_weights(tmp_path):
+    path = tmp_path / "student.safetensors"
+    torch.manual_seed(0)
+    save_weights(path, Student(StudentConfig(**TINY_STUDENT)), "student")
+    return path
+
+
+def _one_line_error(result) -> str:
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_enhance_folder_mirrors_names(tmp_path, image_folder, student_weights):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(out), "--weights", str(student_weights)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["im0.png", "im1.png", "im2.png"]
+    assert read_image(out / "im0.png").shape == (70, 90, 3)
+
+
+def test_enhance_single_file_to_file_with_baseline(tmp_path, image_folder):
+    dst = tmp_path / "x.jpg"
+    result = runner.invoke(app, ["enhance", str(image_folder / "im1.png"), "-o", str(dst), "--method", "clahe"])
+    assert result.exit_code == 0, result.output
+    assert read_image(dst).shape == (70, 90, 3)
+
+
+def test_enhance_16bit_output(tmp_path, image_folder):
+    out = tmp_path / "o16"
+    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(out), "-m", "gamma", "--bits", "16"])
+    assert result.exit_code == 0, result.output
+    import cv2
+
+    assert cv2.imread(str(out / "im0.png"), cv2.IMREAD_UNCHANGED).dtype == np.uint16
+
+
+@pytest.mark.parametrize("case", ["missing", "corrupt", "empty_folder", "unknown_method", "bad_weights",
+                                  "same_as_input"])
+def test_bad_inputs_give_one_line_error_and_no_output(tmp_path, image_folder, case):
+    out = tmp_path / "out"
+    src = str(image_folder / "im0.png")
+    args = ["enhance", src, "-o", str(out), "-m", "clahe"]
+    if case == "missing":
+        args[1] = str(tmp_path / "nope.png")
+    elif case == "corrupt":
+        bad = tmp_path / "bad.png"
+        bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(200)))
+        args[1] = str(bad)
+    elif case == "empty_folder":
+        (tmp_path / "empty").mkdir()
+        args[1] = str(tmp_path / "empty")
+    elif case == "unknown_method":
+        args[-1] = "magic"
+    elif case == "bad_weights":
+        junk = tmp_path / "w.safetensors"
+        junk.write_bytes(b"not weights")
+        args = ["enhance", src, "-o", str(out), "--weights", str(junk)]
+    elif case == "same_as_input":
+        args = ["enhance", src, "-o", src, "-m", "clahe"]
+    before = read_image(src)
+    result = runner.invoke(app, args)
+    line = _one_line_error(result)
+    assert len(line) < 300
+    assert not out.exists() or not any(out.iterdir())
+    np.testing.assert_array_equal(read_image(src), before)
+
+
+def test_one_bad_file_in_a_folder_fails_the_job_but_keeps_the_rest(tmp_path, image_folder):
+    (image_folder / "zz.jpg").write_bytes(b"garbage")
+    (image_folder / "readme.txt").write_text("not an image")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(out), "-m", "he", "--quiet"])
+    assert result.exit_code == 1 and "zz.jpg" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["im0.png", "im1.png", "im2.png"]
+
+
+def test_synth_writes_lol_layout(tmp_path, image_folder):
+    out = tmp_path / "synth"
+    result = runner.invoke(app, ["synth", "--src", str(image_folder), "--out", str(out), "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "low").iterdir()) == sorted(p.name for p in (out / "high").iterdir())
+    low = read_image(out / "low" / "im0.png")
+    assert low.mean() < read_image(out / "high" / "im0.png").mean()
+
+
+def test_train_student_cli_tiny(tmp_path, image_folder, pair_folder):
+    out = tmp_path / "run"
+    sets = ["--set", "model.widths=8,8,8", "--set", "model.rir_groups=1", "--set", "exposure_filter=false",
+            "--set", "log_every=1"]
+    result = runner.invoke(app, ["train", "student", "--data", str(image_folder), "--val", str(pair_folder),
+                                 "--out", str(out), "--steps", "2", "--batch-size", "2", "--crop", "32",
+                                 "--teacher", "random", "--set", "distill.levels=1,2", "--quiet", *sets])
+    assert result.exit_code == 0, result.output
+    assert (out / "model.safetensors").exists() and (out / "log.csv").exists()
+    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "e"), "--weights",
+                                 str(out / "model.safetensors")])
+    assert result.exit_code == 0, result.output
+
+
+def test_train_with_bad_override_is_one_line(tmp_path, image_folder):
+    result = runner.invoke(app, ["train", "teacher", "--data", str(image_folder), "--set", "bogus=1"])
+    assert "unknown config key" in _one_line_error(result)
+
+
+def test_info_runs():
+    result = runner.invoke(app, ["info"])
+    assert result.exit_code == 0 and "student" in result.output

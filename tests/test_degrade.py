@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from minelight.degrade import DegradeConfig, degrade, light_corruption, linear_to_srgb, srgb_to_linear
+
+from .conftest import scene
+
+
+def test_darkens_and_stays_in_range():
+    img = scene(64, 64)
+    for seed in range(8):
+        low = degrade(img, seed)
+        assert low.shape == img.shape and low.dtype == np.float32
+        assert low.min() >= 0 and low.max() <= 1
+    means = [degrade(img, s, DegradeConfig(lamp_prob=0.0)).mean() for s in range(8)]
+    assert max(means) < img.mean()
+
+
+def test_reproducible_per_seed_and_varies_across_seeds():
+    img = scene(40, 50)
+    np.testing.assert_array_equal(degrade(img, 3), degrade(img, 3))
+    assert not np.array_equal(degrade(img, 3), degrade(img, 4))
+
+
+def test_noise_is_signal_dependent():
+    flat = np.full((64, 64, 3), 0.5, np.float32)
+    cfg = DegradeConfig(exposure=(0.5, 0.5), lamp_prob=0, haze_prob=0, jpeg_prob=0, cast=0, gamma_jitter=0,
+                        read_noise=(0.0, 0.0), full_well=(200.0, 200.0))
+    bright = degrade(flat, 0, cfg)
+    cfg.exposure = (0.05, 0.05)
+    dark = degrade(flat, 0, cfg)
+    # shot noise: relative noise (std/mean in linear light) grows as the signal falls
+    rel = [srgb_to_linear(x).std() / srgb_to_linear(x).mean() for x in (bright, dark)]
+    assert rel[1] > 2 * rel[0]
+
+
+def test_srgb_roundtrip():
+    x = np.linspace(0, 1, 101, dtype=np.float32)
+    np.testing.assert_allclose(linear_to_srgb(srgb_to_linear(x)), x, atol=1e-5)
+
+
+def test_light_corruption_is_mild():
+    img = scene(32, 32)
+    out = light_corruption(img, np.random.default_rng(0))
+    assert out.shape == img.shape and np.abs(out - img).mean() < 0.15
+
+
+def test_rejects_wrong_shape():
+    with pytest.raises(ValueError):
+        degrade(np.zeros((8, 8)), 0)

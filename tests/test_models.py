@@ -1,0 +1,42 @@
+import pytest
+import torch
+
+from minelight.models import Student, StudentConfig, Teacher, create_model, list_models
+from minelight.models.profile import count_macs, count_params
+
+from .conftest import TINY_STUDENT
+
+
+@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("size", [(97, 131), (1, 1), (16, 16)])
+def test_any_size_in_same_size_out(name, size):
+    model = create_model(name, widths=(8, 8, 8)).eval()
+    x = torch.rand(2, 3, *size)
+    with torch.no_grad():
+        out, feats = model(x)
+    assert out.shape == x.shape
+    assert torch.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+    assert [f.shape[1] for f in feats] == [8, 8, 8]
+
+
+def test_default_student_is_under_one_million_params_and_lines_up_with_teacher():
+    student, teacher = Student(), Teacher()
+    assert count_params(student) <= 1_000_000
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        fs, ft = student(x)[1], teacher(x)[1]
+    assert [f.shape for f in fs] == [f.shape for f in ft]
+    assert count_macs(student, 64, 64) > 0
+
+
+def test_ablation_switches_change_the_architecture():
+    plain = Student(StudentConfig(**{**TINY_STUDENT, "hdc": False, "attention": False}))
+    full = Student(StudentConfig(**TINY_STUDENT))
+    names = lambda m: {type(x).__name__ for x in m.modules()}  # noqa: E731
+    assert "HybridDilatedConv" in names(full) and "HybridDilatedConv" not in names(plain)
+    assert "ChannelAttention" in names(full) and "ChannelAttention" not in names(plain)
+
+
+def test_unknown_model_name():
+    with pytest.raises(ValueError, match="unknown model"):
+        create_model("nope")

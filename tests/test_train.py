@@ -1,0 +1,144 @@
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from minelight.checkpoint import load_weights, save_weights
+from minelight.models import Teacher, TeacherConfig
+from minelight.train import StudentRunConfig, TeacherRunConfig, TrainingError, build_teacher, train_student, train_teacher
+
+from .conftest import TINY_STUDENT, TINY_TEACHER
+
+
+def _student_cfg(tmp_path, image_folder, pair_folder, teacher: str, **kw) -> StudentRunConfig:
+    cfg = StudentRunConfig(data=(str(image_folder),), val=str(pair_folder), out=str(tmp_path / "student"),
+                           steps=4, batch_size=2, crop=32, warmup=1, log_every=1, val_every=2, ckpt_every=2,
+                           exposure_filter=False, teacher=teacher, **kw)
+    cfg.model = type(cfg.model)(**TINY_STUDENT)
+    cfg.distill.levels = (1, 2)
+    return cfg
+
+
+@pytest.fixture
+def teacher_weights(tmp_path):
+    path = tmp_path / "teacher.safetensors"
+    torch.manual_seed(0)
+    save_weights(path, Teacher(TeacherConfig(**TINY_TEACHER)), "teacher")
+    return path
+
+
+def _log(cfg) -> list[dict]:
+    with open(f"{cfg.out}/log.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_teacher_frozen_during_student_training(tmp_path, image_folder, pair_folder, teacher_weights, monkeypatch):
+    import minelight.train as train_module
+
+    seen = {}
+    real_build = train_module.build_teacher
+
+    def spy(*args):
+        seen["teacher"] = real_build(*args)
+        seen["before"] = {k: v.clone() for k, v in seen["teacher"].state_dict().items()}
+        return seen["teacher"]
+
+    monkeypatch.setattr(train_module, "build_teacher", spy)
+    train_student(_student_cfg(tmp_path, image_folder, pair_folder, str(teacher_weights)), progress=False)
+    teacher = seen["teacher"]
+    assert not teacher.training
+    assert all(not p.requires_grad and p.grad is None for p in teacher.parameters())
+    for k, v in teacher.state_dict().items():
+        assert torch.equal(v, seen["before"][k]), k
+
+
+def test_distillation_term_present_only_when_enabled(tmp_path, image_folder, pair_folder, teacher_weights):
+    cfg = _student_cfg(tmp_path, image_folder, pair_folder, str(teacher_weights))
+    train_student(cfg, progress=False)
+    rows = [r for r in _log(cfg) if r["loss"]]
+    assert float(rows[0]["attention"]) > 0 and float(rows[0]["channel_kd"]) > 0
+    assert rows[-1]["val_psnr"]
+
+    none = _student_cfg(tmp_path / "b", image_folder, pair_folder, "")
+    train_student(none, progress=False)
+    header = _log(none)[0].keys()
+    assert "attention" not in header and "channel_kd" not in header
+
+
+def test_random_teacher_is_untrained_and_frozen():
+    teacher = build_teacher("random", (8, 8, 8), seed=0)
+    again = build_teacher("random", (8, 8, 8), seed=0)
+    assert all(not p.requires_grad for p in teacher.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(teacher.state_dict().values(), again.state_dict().values()))
+    assert build_teacher("", (8,), 0) is None
+
+
+def test_teacher_width_mismatch_is_an_error(teacher_weights):
+    with pytest.raises(TrainingError, match="widths"):
+        build_teacher(str(teacher_weights), (16, 16, 16), 0)
+
+
+def test_overfit_lowers_loss(tmp_path, pair_folder):
+    cfg = StudentRunConfig(paired=(str(pair_folder),), out=str(tmp_path / "o"), steps=20, batch_size=2, crop=32,
+                           lr=3e-3, warmup=1, log_every=1, ckpt_every=100)
+    cfg.model = type(cfg.model)(**TINY_STUDENT)
+    train_student(cfg, progress=False)
+    losses = [float(r["loss"]) for r in _log(cfg)]
+    assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
+
+
+def test_seeded_runs_are_identical(tmp_path, image_folder, pair_folder, teacher_weights):
+    paths = []
+    for run in ("a", "b"):
+        paths.append(train_student(_student_cfg(tmp_path / run, image_folder, pair_folder, str(teacher_weights)),
+                                   progress=False))
+    (a, _), (b, _) = load_weights(paths[0]), load_weights(paths[1])
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_resume_continues_from_saved_step(tmp_path, image_folder, pair_folder, teacher_weights, monkeypatch):
+    full = train_student(_student_cfg(tmp_path / "full", image_folder, pair_folder, str(teacher_weights)),
+                         progress=False)
+    import minelight.data as data_module
+
+    real_batch = data_module.PairSampler.batch
+
+    def interrupted(self, step, rank=0):
+        if step == 3:
+            raise KeyboardInterrupt
+        return real_batch(self, step, rank)
+
+    cfg = _student_cfg(tmp_path / "part", image_folder, pair_folder, str(teacher_weights))
+    monkeypatch.setattr(data_module.PairSampler, "batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_student(cfg, progress=False)
+    assert torch.load(f"{cfg.out}/last.pt", weights_only=False)["step"] == 2  # step 3 was lost
+    monkeypatch.setattr(data_module.PairSampler, "batch", real_batch)
+    resumed = train_student(cfg, resume=True, progress=False)
+    steps = [int(r["step"]) for r in _log(cfg) if r["loss"]]
+    assert steps == [1, 2, 3, 3, 4]  # step 3 logged before the interrupt, then redone
+    (a, _), (b, _) = load_weights(full), load_weights(resumed)
+    for x, y in zip(a.state_dict().values(), b.state_dict().values()):
+        torch.testing.assert_close(x, y)
+
+
+def test_teacher_training_runs_and_saves(tmp_path, image_folder):
+    cfg = TeacherRunConfig(data=(str(image_folder),), val=str(image_folder), out=str(tmp_path / "t"), steps=3,
+                           batch_size=2, crop=32, warmup=1, log_every=1, val_every=3, exposure_filter=False)
+    cfg.model = TeacherConfig(**TINY_TEACHER)
+    model, meta = load_weights(train_teacher(cfg, progress=False))
+    assert meta["model"] == "teacher" and meta["steps"] == "3"
+    assert float(_log(cfg)[-1]["val_psnr"]) > 5
+
+
+def test_distill_level_out_of_range_is_an_error(tmp_path, image_folder, pair_folder, teacher_weights):
+    cfg = _student_cfg(tmp_path, image_folder, pair_folder, str(teacher_weights))
+    cfg.distill.levels = (3,)
+    with pytest.raises(TrainingError, match="levels"):
+        train_student(cfg, progress=False)
+
+
+def test_no_data_is_an_error(tmp_path):
+    with pytest.raises(TrainingError, match="no training data"):
+        train_teacher(TeacherRunConfig(out=str(tmp_path)), progress=False)
