@@ -3,7 +3,8 @@
 from .clahe import clahe
 from .gamma import gamma
 from .he import he
+from .lime import lime
 
-BASELINES = {"clahe": clahe, "he": he, "gamma": gamma}
+BASELINES = {"clahe": clahe, "lime": lime, "he": he, "gamma": gamma}
 
-__all__ = ["BASELINES", "clahe", "gamma", "he"]
+__all__ = ["BASELINES", "clahe", "gamma", "he", "lime"]
