@@ -18,7 +18,8 @@ from minelight.io import from_uint8, write_image
 
 SOURCES = ("astronaut", "coffee", "chelsea", "rocket")
 # darker than average and noisy, like a mine camera: lamps on, heavy shot noise
-CONFIG = DegradeConfig(exposure=(0.03, 0.08), lamp_prob=1.0, full_well=(400.0, 1200.0), jpeg_prob=0.0)
+CONFIG = DegradeConfig(exposure=(0.02, 0.03), lamp_prob=1.0, lamp_gain=(0.05, 0.2), full_well=(400.0, 1200.0),
+                       jpeg_prob=0.0)
 
 
 def main(out: Path = Path(__file__).parent, width: int = 400) -> None:

@@ -126,3 +126,18 @@ def test_train_with_bad_override_is_one_line(tmp_path, image_folder):
 def test_info_runs():
     result = runner.invoke(app, ["info"])
     assert result.exit_code == 0 and "student" in result.output
+
+
+def test_score_writes_one_row_per_image_and_a_mean_row(tmp_path, image_folder):
+    csv_path = tmp_path / "s.csv"
+    result = runner.invoke(app, ["score", str(image_folder), "--metrics", "entropy,contrast,psnr",
+                                 "--reference", str(image_folder), "--csv", str(csv_path)])
+    assert result.exit_code == 0, result.output
+    lines = csv_path.read_text().splitlines()
+    assert lines[0] == "name,entropy,contrast,psnr"
+    assert [line.split(",")[0] for line in lines[1:]] == ["im0", "im1", "im2", "mean"]
+
+
+@pytest.mark.parametrize("args", [["--metrics", "psnr"], ["--metrics", "bogus"], ["--metrics", "loe"]])
+def test_score_bad_requests_are_one_line_errors(tmp_path, image_folder, args):
+    _one_line_error(runner.invoke(app, ["score", str(image_folder), *args]))

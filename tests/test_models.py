@@ -40,3 +40,22 @@ def test_ablation_switches_change_the_architecture():
 def test_unknown_model_name():
     with pytest.raises(ValueError, match="unknown model"):
         create_model("nope")
+
+
+def test_affine_output_starts_from_a_pure_per_pixel_map_and_sees_the_whole_image():
+    """The global exposure term starts at zero (no gain), and a change far away changes the output."""
+    torch.manual_seed(0)
+    model = Student(StudentConfig(**TINY_STUDENT, output="affine")).eval()
+    assert torch.count_nonzero(model.global_gain.weight) == 0
+    with torch.no_grad():
+        model.global_gain.weight.normal_()
+        x = torch.rand(1, 3, 160, 160) * 0.1
+        y = x.clone()
+        y[..., 136:, 136:] += 0.5  # bright patch far from the top-left corner
+        corner = lambda t: model(t)[0][..., :8, :8]  # noqa: E731
+        assert not torch.allclose(corner(x), corner(y))
+
+
+def test_unknown_output_kind():
+    with pytest.raises(ValueError, match="unknown output"):
+        Student(StudentConfig(**TINY_STUDENT, output="magic"))

@@ -6,6 +6,7 @@ Examples::
     minelight synth --src ../shared/data/BSDS500/val --out data/synth_val --seed 0
     minelight train teacher --data ../shared/data/BSDS500/train --out runs/teacher
     minelight train student --teacher runs/teacher/model.safetensors --data ../shared/data/BSDS500/train
+    minelight score out/ --metrics niqe,entropy --csv scores.csv
     minelight info
 """
 
@@ -115,7 +116,7 @@ def train_student_cmd(data: Optional[list[Path]] = DataOpt,
 @guarded
 def enhance(inputs: list[Path] = typer.Argument(..., help="Images and/or folders of images."),
             output: Path = typer.Option(..., "-o", "--output", help="Output folder (or file, for one image)."),
-            method: str = typer.Option("student", "--method", "-m", help="student, clahe, he, gamma."),
+            method: str = typer.Option("student", "--method", "-m", help="student, clahe, lime, he, gamma."),
             weights: Optional[Path] = typer.Option(None, "--weights", help="Weights for a neural method."),
             fmt: Optional[str] = typer.Option(None, "--format", help="Output format, e.g. png (default: as input)."),
             bits: int = typer.Option(8, "--bits", help="8, or 16 for PNG/TIFF output."),
@@ -157,6 +158,37 @@ def synth(src: Path = typer.Option(..., "--src", help="Folder of normal-light im
 
     n = write_synthetic_pairs(src, out, seed)
     typer.echo(f"{n} pairs written to {out}")
+
+
+@app.command()
+@guarded
+def score(paths: list[Path] = typer.Argument(..., help="Images and/or folders to score."),
+          metrics: str = typer.Option("niqe,entropy,contrast,avg_gradient", "--metrics",
+                                      help="Comma-separated: psnr, ssim, psnr_gtmean, ssim_gtmean, niqe, loe, "
+                                           "entropy, mean_brightness, contrast, avg_gradient."),
+          reference: Optional[Path] = typer.Option(None, "--reference", help="Ground-truth folder (by name)."),
+          inputs: Optional[Path] = typer.Option(None, "--input", help="Original low-light folder (for loe)."),
+          csv_path: Optional[Path] = typer.Option(None, "--csv", help="Also write the table as CSV.")):
+    """Score images: one row per image (name, one column per metric) and a mean row."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .metrics.registry import get_metrics
+    from .score import mean_row, score_images, write_csv
+
+    chosen = get_metrics(metrics)
+    rows = score_images(paths, chosen, str(reference) if reference else None, str(inputs) if inputs else None)
+    rows.append(mean_row(rows, chosen))
+    table = Table()
+    table.add_column("name")
+    for m in chosen:
+        table.add_column(f"{m.name} {'↓' if m.lower_is_better else '↑'}", justify="right")
+    for row in rows:
+        table.add_row(str(row["name"]), *(f"{float(row[m.name]):.4f}" for m in chosen))
+    Console().print(table)
+    if csv_path is not None:
+        write_csv(csv_path, rows)
+        typer.echo(f"wrote {csv_path}")
 
 
 @app.command()

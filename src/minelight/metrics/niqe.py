@@ -88,11 +88,12 @@ def _block_features(block: np.ndarray) -> list[float]:
 
 
 def niqe_luma(y: np.ndarray) -> float:
-    """NIQE of a 2-D luma array in [0, 255] (already rounded as MATLAB would). Needs >= 96x96 pixels."""
+    """NIQE of a 2-D luma array in [0, 255] (already rounded as MATLAB would). Needs two 96x96 blocks."""
     mu_p, cov_p, window = pristine_model()
     nh, nw = y.shape[0] // BLOCK, y.shape[1] // BLOCK
-    if nh == 0 or nw == 0:
-        raise ValueError(f"NIQE needs at least {BLOCK}x{BLOCK} pixels, got {y.shape[1]}x{y.shape[0]}")
+    if nh * nw < 2:
+        raise ValueError(f"NIQE needs at least two {BLOCK}x{BLOCK} blocks ({2 * BLOCK}x{BLOCK} pixels), "
+                         f"got {y.shape[1]}x{y.shape[0]}")
     img = y[: nh * BLOCK, : nw * BLOCK].astype(np.float64)
     per_scale = []
     for scale in (1, 2):

@@ -17,6 +17,11 @@ class EncoderDecoder(nn.Module):
     block at the coarsest level. ``forward`` takes ``(B, 3, H, W)`` in [0, 1] of any size and returns
     the enhanced ``(B, 3, H, W)`` (clamped to [0, 1] in eval mode) and the per-level encoder features
     ``[(B, widths[i], H/2^i, W/2^i)]`` (the last one taken after the bottleneck).
+
+    ``output`` is how the head's prediction becomes the image: ``"residual"`` adds 3 channels to the
+    input; ``"affine"`` predicts a per-pixel log-gain and an offset, ``out = x * exp(g) + b``, where
+    ``g`` also gets a per-image term from the globally pooled bottleneck (an exposure estimate that sees
+    the whole image) -- brightening is multiplicative, so this is the easier map to learn.
     """
 
     def __init__(
@@ -24,6 +29,7 @@ class EncoderDecoder(nn.Module):
         widths: tuple[int, ...],
         encoder_block: Callable[[int, int], nn.Module],
         bottleneck: Callable[[int], nn.Module],
+        output: str = "residual",
     ):
         super().__init__()
         self.widths = tuple(widths)
@@ -34,7 +40,14 @@ class EncoderDecoder(nn.Module):
             self.encoders.append(nn.Sequential(entry, encoder_block(level, width)))
         self.bottleneck = bottleneck(widths[-1])
         self.decoders = nn.ModuleList(UpBlock(widths[i], widths[i - 1]) for i in range(len(widths) - 1, 0, -1))
-        self.head = nn.Conv2d(widths[0], 3, 3, padding=1)
+        if output not in ("residual", "affine"):
+            raise ValueError(f"unknown output {output!r}; use 'residual' or 'affine'")
+        self.output = output
+        self.head = nn.Conv2d(widths[0], 3 if output == "residual" else 6, 3, padding=1)
+        if output == "affine":
+            self.global_gain = nn.Linear(widths[-1], 3)
+            nn.init.zeros_(self.global_gain.weight)
+            nn.init.zeros_(self.global_gain.bias)
 
     @property
     def multiple(self) -> int:
@@ -51,7 +64,13 @@ class EncoderDecoder(nn.Module):
         feats[-1] = y
         for decoder, skip in zip(self.decoders, reversed(feats[:-1])):
             y = decoder(y, skip)
-        out = (padded + self.head(y))[..., :h, :w]
+        pred = self.head(y)
+        if self.output == "residual":
+            out = padded + pred
+        else:
+            log_gain = pred[:, :3] + self.global_gain(feats[-1].mean(dim=(2, 3)))[:, :, None, None]
+            out = padded * torch.exp(4.0 * torch.tanh(log_gain / 4.0)) + pred[:, 3:]  # gain in [e^-4, e^4]
+        out = out[..., :h, :w]
         if not self.training:
             out = out.clamp(0.0, 1.0)
         return out, feats

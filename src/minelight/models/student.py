@@ -18,6 +18,7 @@ class StudentConfig:
     rir_groups: int = 2  # RIR groups at the coarsest level
     blocks_per_group: int = 2  # residual blocks inside each group
     attention: bool = True  # channel-attention gate inside each group ("improved" RIR)
+    output: str = "affine"  # "affine": per-pixel gain + offset with a global exposure term; "residual": x + r
 
 
 class Student(EncoderDecoder):
@@ -35,5 +36,5 @@ class Student(EncoderDecoder):
             ]
             return nn.Sequential(*groups)
 
-        super().__init__(config.widths, encoder_block, bottleneck)
+        super().__init__(config.widths, encoder_block, bottleneck, config.output)
         self.config = config
