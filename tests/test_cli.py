@@ -141,3 +141,30 @@ def test_score_writes_one_row_per_image_and_a_mean_row(tmp_path, image_folder):
 @pytest.mark.parametrize("args", [["--metrics", "psnr"], ["--metrics", "bogus"], ["--metrics", "loe"]])
 def test_score_bad_requests_are_one_line_errors(tmp_path, image_folder, args):
     _one_line_error(runner.invoke(app, ["score", str(image_folder), *args]))
+
+
+def test_benchmark_end_to_end_writes_parseable_reports(tmp_path, pair_folder, image_folder, student_weights,
+                                                       monkeypatch):
+    import csv
+
+    from minelight import enhance
+
+    monkeypatch.setattr(enhance, "shipped_weights", lambda name: student_weights)
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["benchmark", "--methods", "student,clahe,gamma", "--paired", f"P={pair_folder}",
+                                 "--unpaired", f"U={image_folder}", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    with (out / "results.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert {r["method"] for r in rows} == {"student", "clahe", "gamma"}
+    assert {r["dataset"] for r in rows} == {"P", "U"}
+    assert {"psnr", "ssim", "seconds"} <= {r["metric"] for r in rows if r["dataset"] == "P"}
+    md = (out / "results.md").read_text()
+    assert "## P" in md and "## U" in md and "**" in md
+    page = (out / "index.html").read_text()
+    for src in __import__("re").findall(r"src='([^']+)'", page):
+        assert (out / src).is_file(), src
+
+
+def test_benchmark_needs_named_folders(tmp_path, image_folder):
+    _one_line_error(runner.invoke(app, ["benchmark", "--unpaired", str(image_folder), "--out", str(tmp_path)]))

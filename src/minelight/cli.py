@@ -7,6 +7,7 @@ Examples::
     minelight train teacher --data ../shared/data/BSDS500/train --out runs/teacher
     minelight train student --teacher runs/teacher/model.safetensors --data ../shared/data/BSDS500/train
     minelight score out/ --metrics niqe,entropy --csv scores.csv
+    minelight benchmark --paired SYNTH=data/synth_val --unpaired DICM=../shared/data/unpaired/DICM --out report/
     minelight info
 """
 
@@ -189,6 +190,34 @@ def score(paths: list[Path] = typer.Argument(..., help="Images and/or folders to
     if csv_path is not None:
         write_csv(csv_path, rows)
         typer.echo(f"wrote {csv_path}")
+
+
+def _named_folders(values: list[str] | None, option: str) -> dict[str, str]:
+    out = {}
+    for value in values or ():
+        name, sep, folder = value.partition("=")
+        if not sep or not name or not folder:
+            raise ValueError(f"{option} wants NAME=DIR, got {value!r}")
+        out[name] = folder
+    return out
+
+
+@app.command()
+@guarded
+def benchmark(methods: str = typer.Option("student,clahe,lime,he,gamma", "--methods", help="Comma-separated."),
+              paired: Optional[list[str]] = typer.Option(None, "--paired", help="NAME=DIR in the LOL layout."),
+              unpaired: Optional[list[str]] = typer.Option(None, "--unpaired", help="NAME=DIR of low-light images."),
+              out: Path = typer.Option(Path("report"), "--out"),
+              limit: int = typer.Option(0, "--limit", help="First N images per data set (0 = all)."),
+              threads: int = typer.Option(0, "--threads"), quiet: bool = QuietOpt):
+    """Methods x data sets x metrics: results.csv, results.md and index.html in --out."""
+    from .evaluate import BenchmarkConfig, run_benchmark
+
+    cfg = BenchmarkConfig(methods=tuple(m.strip() for m in methods.split(",") if m.strip()),
+                          paired=_named_folders(paired, "--paired"), unpaired=_named_folders(unpaired, "--unpaired"),
+                          out=str(out), limit=limit, threads=threads)
+    run_benchmark(cfg, progress=not quiet)
+    typer.echo(f"wrote {out / 'results.csv'}, {out / 'results.md'}, {out / 'index.html'}")
 
 
 @app.command()
