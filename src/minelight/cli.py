@@ -113,11 +113,25 @@ def train_student_cmd(data: Optional[list[Path]] = DataOpt,
     typer.echo(f"weights: {train_student(cfg, resume=resume, progress=not quiet)}")
 
 
+@train_app.command("zerodce")
+@guarded
+def train_zerodce_cmd(data: Optional[list[Path]] = DataOpt, val: Optional[Path] = ValOpt, out: Optional[Path] = OutOpt,
+                      steps: Optional[int] = StepsOpt, batch_size: Optional[int] = BatchOpt,
+                      crop: Optional[int] = CropOpt, lr: Optional[float] = LrOpt, seed: Optional[int] = SeedOpt,
+                      threads: Optional[int] = ThreadsOpt, overrides: Optional[list[str]] = SetOpt,
+                      resume: bool = ResumeOpt, quiet: bool = QuietOpt):
+    """Train the Zero-DCE baseline on unpaired images (zero-reference losses; val: LOL-layout pairs)."""
+    from .train import ZeroDCERunConfig, train_zerodce
+
+    cfg = _run_config(ZeroDCERunConfig(), data, val, out, steps, batch_size, crop, lr, seed, threads, overrides)
+    typer.echo(f"weights: {train_zerodce(cfg, resume=resume, progress=not quiet)}")
+
+
 @app.command()
 @guarded
 def enhance(inputs: list[Path] = typer.Argument(..., help="Images and/or folders of images."),
             output: Path = typer.Option(..., "-o", "--output", help="Output folder (or file, for one image)."),
-            method: str = typer.Option("student", "--method", "-m", help="student, clahe, lime, he, gamma."),
+            method: str = typer.Option("student", "--method", "-m", help="student, zerodce, clahe, lime, he, gamma."),
             weights: Optional[Path] = typer.Option(None, "--weights", help="Weights for a neural method."),
             fmt: Optional[str] = typer.Option(None, "--format", help="Output format, e.g. png (default: as input)."),
             bits: int = typer.Option(8, "--bits", help="8, or 16 for PNG/TIFF output."),

@@ -21,11 +21,11 @@ from .baselines import BASELINES
 from .checkpoint import WeightsError, load_weights
 from .io import ImageError, check_image, is_image_path, list_images, read_image, to_array, to_tensor, write_image
 
-NEURAL_METHODS = ("student", "teacher")
+NEURAL_METHODS = ("student", "zerodce", "teacher")
 
 
 def list_methods() -> list[str]:
-    return list(NEURAL_METHODS[:1]) + sorted(BASELINES)
+    return [m for m in NEURAL_METHODS if m != "teacher"] + sorted(BASELINES)
 
 
 def shipped_weights(name: str) -> Path:

@@ -29,7 +29,8 @@ from .degrade import DegradeConfig, degrade, light_corruption
 from .io import list_images, read_image, to_tensor, to_uint8
 from .losses import DistillConfig, DistillLoss, ReconstructionConfig, ReconstructionLoss
 from .metrics.full_reference import psnr
-from .models import Student, StudentConfig, Teacher, TeacherConfig
+from .models import Student, StudentConfig, Teacher, TeacherConfig, ZeroDCE, ZeroDCEConfig
+from .zero_reference import ZeroReferenceConfig, ZeroReferenceLoss
 
 
 @dataclass
@@ -66,6 +67,14 @@ class StudentRunConfig(RunConfig):
     recon: ReconstructionConfig = field(default_factory=ReconstructionConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     degrade: DegradeConfig = field(default_factory=DegradeConfig)
+
+
+@dataclass
+class ZeroDCERunConfig(RunConfig):
+    out: str = "runs/zerodce"
+    exposure_filter: bool = False  # Zero-DCE learns from images of every exposure
+    model: ZeroDCEConfig = field(default_factory=ZeroDCEConfig)
+    loss: ZeroReferenceConfig = field(default_factory=ZeroReferenceConfig)
 
 
 class TrainingError(RuntimeError):
@@ -266,3 +275,20 @@ def train_student(cfg: StudentRunConfig, resume: bool = False, progress: bool = 
         return loss, terms
 
     return fit(model, "student", cfg, sampler, loss_fn, val_pairs, resume, progress)
+
+
+def train_zerodce(cfg: ZeroDCERunConfig, resume: bool = False, progress: bool = True) -> Path:
+    """Train the Zero-DCE baseline on unpaired images with its four zero-reference losses only
+    (``val``: optional LOL-layout pairs, used for the logged PSNR and nothing else)."""
+    _setup(cfg)
+    model = ZeroDCE(cfg.model)
+    sampler = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
+                          make_input=lambda img, rng: img)
+    val_pairs = [(lo, hi) for _, lo, hi in load_pairs(cfg.val)][: cfg.val_images or None] if cfg.val else []
+    zero_ref = ZeroReferenceLoss(cfg.loss)
+
+    def loss_fn(net, low, _unused_target):
+        enhanced, curves = net(low)
+        return zero_ref(enhanced, low, curves)
+
+    return fit(model, "zerodce", cfg, sampler, loss_fn, val_pairs, resume, progress)

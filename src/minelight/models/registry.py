@@ -9,6 +9,7 @@ from torch import nn
 
 from .student import Student, StudentConfig
 from .teacher import Teacher, TeacherConfig
+from .zero_dce import ZeroDCE, ZeroDCEConfig
 
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
 
@@ -42,6 +43,11 @@ def teacher(**config) -> Teacher:
 @register_model
 def student(**config) -> Student:
     return Student(StudentConfig(**_tuples(config)))
+
+
+@register_model
+def zerodce(**config) -> ZeroDCE:
+    return ZeroDCE(ZeroDCEConfig(**config))
 
 
 def _tuples(config: dict) -> dict:
