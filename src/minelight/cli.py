@@ -14,6 +14,7 @@ Examples::
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from pathlib import Path
@@ -238,6 +239,8 @@ def benchmark(methods: str = typer.Option("student,clahe,lime,he,gamma", "--meth
 @guarded
 def info():
     """The shipped models: parameters, MACs at 256x256, and how their weights were made."""
+    from importlib import resources
+
     from rich.console import Console
     from rich.table import Table
 
@@ -246,18 +249,21 @@ def info():
     from .models.profile import count_macs, count_params
 
     table = Table(title="minelight shipped models")
-    for col in ("model", "params", "GMACs @256x256", "steps", "train time", "weights"):
+    for col in ("model", "params", "GMACs @256x256", "trained by", "steps", "train time", "weights"):
         table.add_column(col)
     for name in NEURAL_METHODS:
         try:
             path = shipped_weights(name)
         except ValueError as err:
-            table.add_row(name, "-", "-", "-", "-", str(err))
+            table.add_row(name, "-", "-", "-", "-", "-", str(err))
             continue
         model, meta = load_weights(path)
-        table.add_row(name, f"{count_params(model):,}", f"{count_macs(model) / 1e9:.2f}", meta.get("steps", "?"),
-                      f"{float(meta.get('train_seconds', 'nan')) / 60:.0f} min", str(path))
+        run = json.loads(meta.get("run_config", "{}"))
+        source = f"minelight train {name} on " + ", ".join("/".join(Path(d).parts[-2:]) for d in run.get("data", [])) if run else "?"
+        table.add_row(name, f"{count_params(model):,}", f"{count_macs(model) / 1e9:.2f}", source,
+                      meta.get("steps", "?"), f"{float(meta.get('train_seconds', 'nan')) / 60:.0f} min", str(path))
     Console().print(table)
+    typer.echo(f"model card: {Path(str(resources.files('minelight') / 'weights' / 'MODEL_CARD.md'))}")
     typer.echo(f"methods: {', '.join(list_methods())}")
 
 

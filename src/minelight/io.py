@@ -74,7 +74,7 @@ def _to_float_rgb(img: np.ndarray, name: str) -> np.ndarray:
         img = img[:, :, :3]
     elif channels != 3:
         raise ImageError(f"{name}: unsupported channel count {channels}")
-    rgb = img[:, :, ::-1].astype(np.float32) / scale
+    rgb = np.nan_to_num(img[:, :, ::-1].astype(np.float32) / scale, nan=0.0, posinf=1.0, neginf=0.0)
     return np.ascontiguousarray(np.clip(rgb, 0.0, 1.0))
 
 
