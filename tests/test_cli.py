@@ -168,3 +168,19 @@ def test_benchmark_end_to_end_writes_parseable_reports(tmp_path, pair_folder, im
 
 def test_benchmark_needs_named_folders(tmp_path, image_folder):
     _one_line_error(runner.invoke(app, ["benchmark", "--unpaired", str(image_folder), "--out", str(tmp_path)]))
+
+
+def test_export_onnx_matches_pytorch_on_an_odd_size(tmp_path, student_weights):
+    import onnxruntime as ort
+
+    from minelight.checkpoint import load_weights
+
+    out = tmp_path / "s.onnx"
+    result = runner.invoke(app, ["export", "--weights", str(student_weights), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    x = torch.rand(1, 3, 31, 45)
+    model, _ = load_weights(student_weights)
+    with torch.no_grad():
+        expected = model(x)[0].numpy()
+    assert np.abs(session.run(None, {"input": x.numpy()})[0] - expected).max() <= 1e-3

@@ -207,6 +207,23 @@ def score(paths: list[Path] = typer.Argument(..., help="Images and/or folders to
         typer.echo(f"wrote {csv_path}")
 
 
+@app.command()
+@guarded
+def export(method: str = typer.Option("student", "--method", "-m", help="student or zerodce."),
+           output: Path = typer.Option(..., "-o", "--output", help="The .onnx file to write."),
+           weights: Optional[Path] = typer.Option(None, "--weights", help="Weights (default: shipped).")):
+    """Export a neural enhancer to ONNX (dynamic height and width), checked against PyTorch."""
+    from .checkpoint import load_weights
+    from .enhance import NEURAL_METHODS, shipped_weights
+    from .export import export_onnx
+
+    if method not in NEURAL_METHODS:
+        raise ValueError(f"cannot export {method!r}; choose from {', '.join(NEURAL_METHODS)}")
+    model, _ = load_weights(weights or shipped_weights(method), expect=method)
+    diff = export_onnx(model, output)
+    typer.echo(f"wrote {output} (max abs difference to PyTorch {diff:.1e})")
+
+
 def _named_folders(values: list[str] | None, option: str) -> dict[str, str]:
     out = {}
     for value in values or ():

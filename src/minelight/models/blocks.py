@@ -109,6 +109,5 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple
     """Replicate-pad bottom/right so H and W are multiples of ``multiple``. Returns the padded tensor and (H, W)."""
     h, w = x.shape[-2:]
     ph, pw = (-h) % multiple, (-w) % multiple
-    if ph or pw:
-        x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+    x = F.pad(x, (0, pw, 0, ph), mode="replicate")  # no branch on the size: exports with dynamic H, W
     return x, (h, w)
