@@ -40,3 +40,26 @@ def pair_folder(tmp_path: Path) -> Path:
             (root / sub).mkdir(parents=True, exist_ok=True)
             write_image(root / sub / f"p{i}.png", img)
     return root
+
+
+def _tiny_weights(path: Path, name: str) -> Path:
+    import torch
+
+    from minelight.checkpoint import save_weights
+    from minelight.models import create_model
+
+    torch.manual_seed(0)
+    save_weights(path, create_model(name, **(TINY_STUDENT if name == "student" else TINY_TEACHER)), name)
+    return path
+
+
+@pytest.fixture
+def teacher_weights(tmp_path: Path) -> Path:
+    """A tiny random Net-T saved as safetensors."""
+    return _tiny_weights(tmp_path / "teacher.safetensors", "teacher")
+
+
+@pytest.fixture
+def student_weights(tmp_path: Path) -> Path:
+    """A tiny random Net-S saved as safetensors."""
+    return _tiny_weights(tmp_path / "student.safetensors", "student")

@@ -5,22 +5,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from minelight.checkpoint import save_weights
 from minelight.cli import app
-from minelight.io import read_image, write_image
-from minelight.models import Student, StudentConfig
+from minelight.io import read_image
 
-from .conftest import TINY_STUDENT, scene
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def student_weights(tmp_path):
-    path = tmp_path / "student.safetensors"
-    torch.manual_seed(0)
-    save_weights(path, Student(StudentConfig(**TINY_STUDENT)), "student")
-    return path
 
 
 def _one_line_error(result) -> str:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from minelight.checkpoint import load_weights, save_weights
-from minelight.models import Teacher, TeacherConfig
+from minelight.checkpoint import load_weights
+from minelight.models import TeacherConfig
 from minelight.train import StudentRunConfig, TeacherRunConfig, TrainingError, build_teacher, train_student, train_teacher
 
 from .conftest import TINY_STUDENT, TINY_TEACHER
@@ -18,14 +18,6 @@ def _student_cfg(tmp_path, image_folder, pair_folder, teacher: str, **kw) -> Stu
     cfg.model = type(cfg.model)(**TINY_STUDENT)
     cfg.distill.levels = (1, 2)
     return cfg
-
-
-@pytest.fixture
-def teacher_weights(tmp_path):
-    path = tmp_path / "teacher.safetensors"
-    torch.manual_seed(0)
-    save_weights(path, Teacher(TeacherConfig(**TINY_TEACHER)), "teacher")
-    return path
 
 
 def _log(cfg) -> list[dict]:

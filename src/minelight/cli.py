@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -276,7 +275,8 @@ def info():
             continue
         model, meta = load_weights(path)
         run = json.loads(meta.get("run_config", "{}"))
-        source = f"minelight train {name} on " + ", ".join("/".join(Path(d).parts[-2:]) for d in run.get("data", [])) if run else "?"
+        folders = ", ".join("/".join(Path(d).parts[-2:]) for d in run.get("data", []))
+        source = f"minelight train {name} on {folders}" if run else "?"
         table.add_row(name, f"{count_params(model):,}", f"{count_macs(model) / 1e9:.2f}", source,
                       meta.get("steps", "?"), f"{float(meta.get('train_seconds', 'nan')) / 60:.0f} min", str(path))
     Console().print(table)

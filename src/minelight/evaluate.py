@@ -95,7 +95,8 @@ def run_benchmark(cfg: BenchmarkConfig, progress: bool = True) -> dict[str, dict
             thumbs[dataset] = []
             for index, (name, low_path, high_path) in enumerate(items):
                 sample = Sample(name, read_image(low_path), read_image(high_path) if high_path else None)
-                row_thumbs = [("input", _thumb(out, dataset, name, "input", sample.low))] if index < cfg.thumbnails else []
+                shown = index < cfg.thumbnails
+                row_thumbs = [("input", _thumb(out, dataset, name, "input", sample.low))] if shown else []
                 for method, enhancer in enhancers.items():
                     t0 = time.perf_counter()
                     result = enhancer.enhance_array(sample.low)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .io import ImageError, atomic_write_bytes, list_images, read_image
-from .metrics.registry import Metric, get_metrics
+from .metrics.registry import Metric
 
 
 def _by_stem(folder: str | os.PathLike | None) -> dict[str, Path]:
@@ -49,7 +49,8 @@ def score_images(paths: list[str | os.PathLike], metrics: list[Metric], referenc
             if m.needs != "none":
                 table = refs if m.needs == "reference" else origs
                 if path.stem not in table:
-                    raise ImageError(f"{path}: no image named {path.stem}.* in {reference if m.needs == 'reference' else inputs}")
+                    where = reference if m.needs == "reference" else inputs
+                    raise ImageError(f"{path}: no image named {path.stem}.* in {where}")
                 other = read_image(table[path.stem])
                 if other.shape != img.shape:
                     raise ImageError(f"{path}: size {img.shape[:2]} differs from {table[path.stem]} {other.shape[:2]}")

@@ -18,7 +18,8 @@ def spatial_consistency(enhanced: torch.Tensor, original: torch.Tensor, region: 
         y = F.avg_pool2d(img.mean(1, keepdim=True), region)
         p = F.pad(y, (1, 1, 1, 1), mode="replicate")
         centre = p[..., 1:-1, 1:-1]
-        return [centre - p[..., 1:-1, :-2], centre - p[..., 1:-1, 2:], centre - p[..., :-2, 1:-1], centre - p[..., 2:, 1:-1]]
+        neighbours = (p[..., 1:-1, :-2], p[..., 1:-1, 2:], p[..., :-2, 1:-1], p[..., 2:, 1:-1])  # left right up down
+        return [centre - n for n in neighbours]
 
     return sum(((e - o) ** 2).mean() for e, o in zip(diffs(enhanced), diffs(original)))
 
