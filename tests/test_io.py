@@ -2,7 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from minelight.io import ImageError, check_image, decode_image, list_images, read_image, to_array, to_tensor, write_image
+from minelight.io import (ImageError, check_image, decode_image, list_images, read_image, to_array, to_tensor,
+                          write_image)
 
 
 def _encode(arr: np.ndarray, ext: str = ".png") -> bytes:

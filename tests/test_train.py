@@ -6,7 +6,8 @@ import torch
 
 from minelight.checkpoint import load_weights
 from minelight.models import TeacherConfig
-from minelight.train import StudentRunConfig, TeacherRunConfig, TrainingError, build_teacher, train_student, train_teacher
+from minelight.train import (StudentRunConfig, TeacherRunConfig, TrainingError, build_teacher, train_student,
+                             train_teacher)
 
 from .conftest import TINY_STUDENT, TINY_TEACHER
 

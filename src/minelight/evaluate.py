@@ -152,14 +152,20 @@ def _composite(means: dict[str, dict[str, float]]) -> dict[str, float] | None:
     return composite_index(table)
 
 
+def _arrow(metric: str) -> str:
+    """Direction mark: lower / higher is better; mean brightness has none (it is reported, not ranked)."""
+    if metric == "mean_brightness":
+        return "(no direction)"
+    return "↓" if metric == "seconds" or METRICS[metric].lower_is_better else "↑"
+
+
 def markdown_report(means, composites) -> str:
     """Mean tables per data set (best in bold; arrows give direction) and the composite comparison."""
     lines = ["# Benchmark results", ""]
     for dataset, table in means.items():
         metrics = [k for k in next(iter(table.values())) if k != "seconds"] + ["seconds"]
-        lines += [f"## {dataset}", "", "| method | " + " | ".join(
-            f"{k} {'↓' if k == 'seconds' or METRICS[k].lower_is_better else '↑'}" for k in metrics) + " |",
-            "|---" * (len(metrics) + 1) + "|"]
+        lines += [f"## {dataset}", "", "| method | " + " | ".join(f"{k} {_arrow(k)}" for k in metrics) + " |",
+                  "|---" * (len(metrics) + 1) + "|"]
         best = {}
         for k in metrics:
             values = {m: v[k] for m, v in table.items() if math.isfinite(v[k])}
@@ -193,8 +199,8 @@ def _bar_charts(out: Path, dataset: str, table: dict[str, dict[str, float]]) -> 
         values = [table[m][metric] for m in table]
         fig, ax = plt.subplots(figsize=(4, 2.6), dpi=100)
         ax.bar(list(table), [v if math.isfinite(v) else 0 for v in values], color="#4a7bb7")
-        arrow = "lower is better" if metric == "seconds" or METRICS[metric].lower_is_better else "higher is better"
-        ax.set_title(f"{dataset}: {metric} ({arrow})", fontsize=9)
+        direction = {"↓": "lower is better", "↑": "higher is better"}.get(_arrow(metric), "not ranked")
+        ax.set_title(f"{dataset}: {metric} ({direction})", fontsize=9)
         ax.tick_params(labelsize=8)
         fig.tight_layout()
         buf = io.BytesIO()

@@ -21,7 +21,8 @@ def charbonnier(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-3) -> 
     return torch.sqrt((pred - target).pow(2) + eps * eps).mean()
 
 
-def multiscale_charbonnier(pred: torch.Tensor, target: torch.Tensor, scales: tuple[int, ...] = (1, 2, 4)) -> torch.Tensor:
+def multiscale_charbonnier(pred: torch.Tensor, target: torch.Tensor,
+                           scales: tuple[int, ...] = (1, 2, 4)) -> torch.Tensor:
     """Charbonnier averaged over downsampling factors (average pooling by each factor)."""
     total = pred.new_zeros(())
     for s in scales:
@@ -123,7 +124,8 @@ class DistillLoss(nn.Module):
         return _weighted(terms, student_feats[0])
 
 
-def _weighted(terms: dict[str, tuple[float, torch.Tensor]], like: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+def _weighted(terms: dict[str, tuple[float, torch.Tensor]],
+              like: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
     total = like.new_zeros(())
     for weight, value in terms.values():
         total = total + weight * value
