@@ -80,18 +80,27 @@ ResumeOpt = typer.Option(False, "--resume", help="Continue from the run folder's
 QuietOpt = typer.Option(False, "--quiet", help="No progress bar.")
 
 
-@train_app.command("teacher")
-@guarded
-def train_teacher_cmd(data: Optional[list[Path]] = DataOpt, val: Optional[Path] = ValOpt, out: Optional[Path] = OutOpt,
-                      steps: Optional[int] = StepsOpt, batch_size: Optional[int] = BatchOpt,
-                      crop: Optional[int] = CropOpt, lr: Optional[float] = LrOpt, seed: Optional[int] = SeedOpt,
-                      threads: Optional[int] = ThreadsOpt, overrides: Optional[list[str]] = SetOpt,
-                      resume: bool = ResumeOpt, quiet: bool = QuietOpt):
-    """Train Net-T to autoencode normal-light images (val: a folder of clean images)."""
-    from .train import TeacherRunConfig, train_teacher
+def _add_train_command(name: str, config_class: str, train_fn: str, doc: str) -> None:
+    """Register ``minelight train NAME`` for a run with only the common options (``train.<config_class>``
+    configured, then ``train.<train_fn>`` called; names, so ``train`` is imported only when it runs)."""
 
-    cfg = _run_config(TeacherRunConfig(), data, val, out, steps, batch_size, crop, lr, seed, threads, overrides)
-    typer.echo(f"weights: {train_teacher(cfg, resume=resume, progress=not quiet)}")
+    def command(data: Optional[list[Path]] = DataOpt, val: Optional[Path] = ValOpt, out: Optional[Path] = OutOpt,
+                steps: Optional[int] = StepsOpt, batch_size: Optional[int] = BatchOpt,
+                crop: Optional[int] = CropOpt, lr: Optional[float] = LrOpt, seed: Optional[int] = SeedOpt,
+                threads: Optional[int] = ThreadsOpt, overrides: Optional[list[str]] = SetOpt,
+                resume: bool = ResumeOpt, quiet: bool = QuietOpt):
+        from . import train
+
+        cfg = _run_config(getattr(train, config_class)(), data, val, out, steps, batch_size, crop, lr, seed, threads,
+                          overrides)
+        typer.echo(f"weights: {getattr(train, train_fn)(cfg, resume=resume, progress=not quiet)}")
+
+    command.__doc__ = doc
+    train_app.command(name)(guarded(command))
+
+
+_add_train_command("teacher", "TeacherRunConfig", "train_teacher",
+                   "Train Net-T to autoencode normal-light images (val: a folder of clean images).")
 
 
 @train_app.command("student")
@@ -113,18 +122,8 @@ def train_student_cmd(data: Optional[list[Path]] = DataOpt,
     typer.echo(f"weights: {train_student(cfg, resume=resume, progress=not quiet)}")
 
 
-@train_app.command("zerodce")
-@guarded
-def train_zerodce_cmd(data: Optional[list[Path]] = DataOpt, val: Optional[Path] = ValOpt, out: Optional[Path] = OutOpt,
-                      steps: Optional[int] = StepsOpt, batch_size: Optional[int] = BatchOpt,
-                      crop: Optional[int] = CropOpt, lr: Optional[float] = LrOpt, seed: Optional[int] = SeedOpt,
-                      threads: Optional[int] = ThreadsOpt, overrides: Optional[list[str]] = SetOpt,
-                      resume: bool = ResumeOpt, quiet: bool = QuietOpt):
-    """Train the Zero-DCE baseline on unpaired images (zero-reference losses; val: LOL-layout pairs)."""
-    from .train import ZeroDCERunConfig, train_zerodce
-
-    cfg = _run_config(ZeroDCERunConfig(), data, val, out, steps, batch_size, crop, lr, seed, threads, overrides)
-    typer.echo(f"weights: {train_zerodce(cfg, resume=resume, progress=not quiet)}")
+_add_train_command("zerodce", "ZeroDCERunConfig", "train_zerodce",
+                   "Train the Zero-DCE baseline on unpaired images (zero-reference losses; val: LOL-layout pairs).")
 
 
 @app.command()
@@ -155,8 +154,10 @@ def enhance(inputs: list[Path] = typer.Argument(..., help="Images and/or folders
                 enhancer.enhance_file(src, dst, bits)
             except ImageError as err:
                 failed += 1
-                bar.console.print(f"error: {err}", style="red", highlight=False) if not quiet else typer.echo(
-                    f"error: {err}", err=True)
+                if quiet:
+                    typer.echo(f"error: {err}", err=True)
+                else:
+                    bar.console.print(f"error: {err}", style="red", highlight=False)
             bar.advance(task)
     typer.echo(f"{len(jobs) - failed} of {len(jobs)} images written to {output}")
     if failed:

@@ -19,7 +19,8 @@ import torch
 
 from .baselines import BASELINES
 from .checkpoint import WeightsError, load_weights
-from .io import ImageError, check_image, is_image_path, list_images, read_image, to_array, to_tensor, write_image
+from .io import (ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
+                 write_image)
 
 NEURAL_METHODS = ("student", "zerodce", "teacher")
 
@@ -87,18 +88,11 @@ def plan_outputs(inputs: list[str | os.PathLike], out: str | os.PathLike,
     skipped); output names mirror input names inside ``out``, or ``out`` itself is the file when a single
     image goes to a path with an image suffix. ``suffix`` (e.g. ``.png``) replaces the input suffix."""
     out = Path(out)
-    paths = [Path(p) for p in inputs]
-    if not paths:
-        raise ImageError("no inputs given")
-    for p in paths:
-        if not p.exists():
-            raise ImageError(f"{p}: no such file or folder")
-    if len(paths) == 1 and paths[0].is_file() and is_image_path(out):
-        yield paths[0], out
+    files = collect_images(inputs)
+    if len(inputs) == 1 and Path(inputs[0]).is_file() and is_image_path(out):
+        yield files[0], out
         return
     if out.exists() and not out.is_dir():
         raise ImageError(f"{out}: exists and is not a folder")
-    for p in paths:
-        files = list_images(p) if p.is_dir() else [p]
-        for f in files:
-            yield f, out / (f.stem + (suffix or f.suffix))
+    for f in files:
+        yield f, out / (f.stem + (suffix or f.suffix))

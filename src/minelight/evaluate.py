@@ -26,6 +26,7 @@ from .enhance import Enhancer
 from .io import atomic_write_bytes, list_images, read_image, write_image
 from .metrics.composite import COMPOSITE_METRICS, composite_index, relative_improvement
 from .metrics.registry import METRICS
+from .score import finite_mean
 
 PAIRED_METRICS = ("psnr", "ssim", "psnr_gtmean", "ssim_gtmean", "niqe", "loe")
 UNPAIRED_METRICS = ("niqe", "loe", "entropy", "contrast", "avg_gradient", "mean_brightness")
@@ -70,11 +71,6 @@ def _score(metric: str, out: np.ndarray, sample: Sample) -> float:
         return float("nan")
 
 
-def _mean(values: list[float]) -> float:
-    finite = [v for v in values if math.isfinite(v)]
-    return float(np.mean(finite)) if finite else float("nan")
-
-
 def run_benchmark(cfg: BenchmarkConfig, progress: bool = True) -> dict[str, dict[str, dict[str, float]]]:
     """Run everything and write the report; returns ``{dataset: {method: {metric: mean}}}``."""
     from rich.progress import Progress
@@ -107,17 +103,17 @@ def run_benchmark(cfg: BenchmarkConfig, progress: bool = True) -> dict[str, dict
                         value = _score(metric, result, sample)
                         per[method][metric].append(value)
                         rows.append((method, dataset, name, metric, value))
-                    if index < cfg.thumbnails:
+                    if shown:
                         row_thumbs.append((method, _thumb(out, dataset, name, method, result)))
                     bar.advance(task)
-                if index < cfg.thumbnails:
+                if shown:
                     if sample.high is not None:
                         row_thumbs.append(("ground truth", _thumb(out, dataset, name, "gt", sample.high)))
                     thumbs[dataset].append(row_thumbs)
-            means[dataset] = {m: {k: _mean(v) for k, v in per[m].items()} for m in cfg.methods}
+            means[dataset] = {m: {k: finite_mean(v) for k, v in per[m].items()} for m in cfg.methods}
     _write_csv(out / "results.csv", rows)
     charts = {d: _bar_charts(out, d, means[d]) for d in means}
-    composites = {d: _composite(means[d]) for d, (paired, _) in sets.items()}
+    composites = {d: _composite(means[d]) for d in means}
     atomic_write_bytes(out / "results.md", markdown_report(means, composites).encode())
     atomic_write_bytes(out / "index.html", _html(means, composites, thumbs, charts).encode())
     return means

@@ -38,6 +38,18 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     return files
 
 
+def collect_images(inputs: list[str | os.PathLike]) -> list[Path]:
+    """Image files named directly or found in folders (non-image files in folders are skipped).
+    Raises ImageError for no inputs, a missing path, or a folder without images."""
+    paths = [Path(p) for p in inputs]
+    if not paths:
+        raise ImageError("no inputs given")
+    for p in paths:
+        if not p.exists():
+            raise ImageError(f"{p}: no such file or folder")
+    return [f for p in paths for f in (list_images(p) if p.is_dir() else [p])]
+
+
 def decode_image(data: bytes, name: str = "<bytes>", max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode encoded image bytes to float32 RGB ``(H, W, 3)`` in [0, 1].
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import ImageError, atomic_write_bytes, list_images, read_image
+from .io import ImageError, atomic_write_bytes, collect_images, list_images, read_image
 from .metrics.registry import Metric
 
 
@@ -21,40 +21,37 @@ def _by_stem(folder: str | os.PathLike | None) -> dict[str, Path]:
     return {} if folder is None else {p.stem: p for p in list_images(folder)}
 
 
-def collect_images(paths: list[str | os.PathLike]) -> list[Path]:
-    """Image files named directly or found in folders (non-image files in folders are skipped)."""
-    files: list[Path] = []
-    for p in map(Path, paths):
-        if not p.exists():
-            raise ImageError(f"{p}: no such file or folder")
-        files += list_images(p) if p.is_dir() else [p]
-    return files
+def finite_mean(values: list[float]) -> float:
+    """Mean of the finite values (NaN if there are none): infinite PSNRs and failed scores are left out."""
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
 
 
 def score_images(paths: list[str | os.PathLike], metrics: list[Metric], reference: str | None = None,
                  inputs: str | None = None) -> list[dict[str, float | str]]:
     """Rows ``{"name": stem, metric: value, ...}``; images match references / inputs by file stem."""
-    refs, origs = _by_stem(reference), _by_stem(inputs)
+    folders = {"reference": reference, "input": inputs}
     for m in metrics:
         if m.needs == "reference" and reference is None:
             raise ValueError(f"metric {m.name} needs --reference DIR")
         if m.needs == "input" and inputs is None:
             raise ValueError(f"metric {m.name} needs --input DIR (the original low-light images)")
+    tables = {needs: _by_stem(folder) for needs, folder in folders.items()}
     rows = []
     for path in collect_images(paths):
         img = read_image(path)
+        others: dict[str, np.ndarray | None] = {"none": None}  # each reference / input read once per image
+        for needs in [n for n in folders if any(m.needs == n for m in metrics)]:
+            if path.stem not in tables[needs]:
+                raise ImageError(f"{path}: no image named {path.stem}.* in {folders[needs]}")
+            other = read_image(tables[needs][path.stem])
+            if other.shape != img.shape:
+                raise ImageError(f"{path}: size {img.shape[:2]} differs from {tables[needs][path.stem]} "
+                                 f"{other.shape[:2]}")
+            others[needs] = other
         row: dict[str, float | str] = {"name": path.stem}
         for m in metrics:
-            other = None
-            if m.needs != "none":
-                table = refs if m.needs == "reference" else origs
-                if path.stem not in table:
-                    where = reference if m.needs == "reference" else inputs
-                    raise ImageError(f"{path}: no image named {path.stem}.* in {where}")
-                other = read_image(table[path.stem])
-                if other.shape != img.shape:
-                    raise ImageError(f"{path}: size {img.shape[:2]} differs from {table[path.stem]} {other.shape[:2]}")
-            row[m.name] = m.fn(img, other)
+            row[m.name] = m.fn(img, others[m.needs])
         rows.append(row)
     return rows
 
@@ -63,8 +60,7 @@ def mean_row(rows: list[dict[str, float | str]], metrics: list[Metric]) -> dict[
     """The mean of each metric over rows (infinite PSNRs of identical images are left out of it)."""
     out: dict[str, float | str] = {"name": "mean"}
     for m in metrics:
-        values = [float(r[m.name]) for r in rows if math.isfinite(float(r[m.name]))]
-        out[m.name] = float(np.mean(values)) if values else float("nan")
+        out[m.name] = finite_mean([float(r[m.name]) for r in rows])
     return out
 
 

@@ -117,6 +117,11 @@ def _load_training_images(cfg: RunConfig) -> list[np.ndarray]:
     return images
 
 
+def _load_val_pairs(cfg: RunConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(low, high)]`` of the first ``val_images`` pairs of the LOL-layout ``val`` folder (none if unset)."""
+    return [(lo, hi) for _, lo, hi in load_pairs(cfg.val)][: cfg.val_images or None] if cfg.val else []
+
+
 @torch.no_grad()
 def validate(model: nn.Module, pairs: list[tuple[np.ndarray, np.ndarray]]) -> float:
     """Mean PSNR (dB) of ``model`` over ``[(input, target)]`` full images."""
@@ -260,7 +265,7 @@ def train_student(cfg: StudentRunConfig, resume: bool = False, progress: bool = 
         degrade_cfg = cfg.degrade
         sampler = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
                               make_input=lambda img, rng: degrade(img, rng, degrade_cfg))
-    val_pairs = [(lo, hi) for _, lo, hi in load_pairs(cfg.val)][: cfg.val_images or None] if cfg.val else []
+    val_pairs = _load_val_pairs(cfg)
     recon = ReconstructionLoss(cfg.recon)
     distill = DistillLoss(cfg.distill) if teacher is not None and cfg.distill.enabled else None
 
@@ -284,7 +289,7 @@ def train_zerodce(cfg: ZeroDCERunConfig, resume: bool = False, progress: bool = 
     model = ZeroDCE(cfg.model)
     sampler = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
                           make_input=lambda img, rng: img)
-    val_pairs = [(lo, hi) for _, lo, hi in load_pairs(cfg.val)][: cfg.val_images or None] if cfg.val else []
+    val_pairs = _load_val_pairs(cfg)
     zero_ref = ZeroReferenceLoss(cfg.loss)
 
     def loss_fn(net, low, _unused_target):
