@@ -11,6 +11,7 @@ from minelight.io import write_image
 
 TINY_STUDENT = dict(widths=(8, 8, 8), rir_groups=1, blocks_per_group=1)
 TINY_TEACHER = dict(widths=(8, 8, 8), bottleneck_blocks=1)
+TINY_FAST = dict(widths=(8, 8, 8), low_side=24)
 
 
 def scene(h: int = 64, w: int = 80, seed: int = 0) -> np.ndarray:
@@ -49,7 +50,8 @@ def _tiny_weights(path: Path, name: str) -> Path:
     from minelight.models import create_model
 
     torch.manual_seed(0)
-    save_weights(path, create_model(name, **(TINY_STUDENT if name == "student" else TINY_TEACHER)), name)
+    config = {"student": TINY_STUDENT, "teacher": TINY_TEACHER, "fast": TINY_FAST}[name]
+    save_weights(path, create_model(name, **config), name)
     return path
 
 
@@ -63,3 +65,22 @@ def teacher_weights(tmp_path: Path) -> Path:
 def student_weights(tmp_path: Path) -> Path:
     """A tiny random Net-S saved as safetensors."""
     return _tiny_weights(tmp_path / "student.safetensors", "student")
+
+
+@pytest.fixture
+def fast_weights(tmp_path: Path) -> Path:
+    """A tiny random fast student saved as safetensors."""
+    return _tiny_weights(tmp_path / "fast.safetensors", "fast")
+
+
+def write_video(path: Path, frames: int = 8, size: tuple[int, int] = (48, 64), fps: int = 12, seed: int = 0) -> Path:
+    """A tiny dark H.264 clip of a static scene with fresh noise in every frame."""
+    from minelight.io import to_uint8
+    from minelight.video import VideoWriter
+
+    rng = np.random.default_rng(seed)
+    base = 0.15 * scene(*size, seed=seed)
+    with VideoWriter(path, size[1], size[0], fps) as writer:
+        for _ in range(frames):
+            writer.write(to_uint8(base + 0.01 * rng.standard_normal(base.shape)))
+    return path

@@ -45,8 +45,9 @@ def test_enhance_16bit_output(tmp_path, image_folder):
 
 
 @pytest.mark.parametrize("case", ["missing", "corrupt", "empty_folder", "unknown_method", "bad_weights",
-                                  "same_as_input"])
-def test_bad_inputs_give_one_line_error_and_no_output(tmp_path, image_folder, case):
+                                  "same_as_input", "zero_bytes", "truncated_jpeg", "random_bytes", "too_many_pixels",
+                                  "mismatched_weights", "output_not_writable"])
+def test_bad_inputs_give_one_line_error_and_no_output(tmp_path, image_folder, teacher_weights, case):
     out = tmp_path / "out"
     src = str(image_folder / "im0.png")
     args = ["enhance", src, "-o", str(out), "-m", "clahe"]
@@ -67,6 +68,27 @@ def test_bad_inputs_give_one_line_error_and_no_output(tmp_path, image_folder, ca
         args = ["enhance", src, "-o", str(out), "--weights", str(junk)]
     elif case == "same_as_input":
         args = ["enhance", src, "-o", src, "-m", "clahe"]
+    elif case == "zero_bytes":
+        (tmp_path / "zero.png").write_bytes(b"")
+        args[1] = str(tmp_path / "zero.png")
+    elif case == "truncated_jpeg":
+        import cv2
+
+        ok, buf = cv2.imencode(".jpg", (read_image(src) * 255).astype(np.uint8))
+        (tmp_path / "cut.jpg").write_bytes(buf.tobytes()[:200])
+        args[1] = str(tmp_path / "cut.jpg")
+    elif case == "random_bytes":
+        (tmp_path / "noise.jpg").write_bytes(np.random.default_rng(0).bytes(3000))
+        args[1] = str(tmp_path / "noise.jpg")
+    elif case == "too_many_pixels":
+        args += ["--max-pixels", "100"]
+    elif case == "mismatched_weights":
+        args = ["enhance", src, "-o", str(out), "-m", "student", "--weights", str(teacher_weights)]
+    elif case == "output_not_writable":
+        blocker = tmp_path / "blocker"
+        blocker.write_text("a file where a folder is needed")
+        out = blocker / "sub"
+        args = ["enhance", src, "-o", str(out / "x.png"), "-m", "clahe"]
     before = read_image(src)
     result = runner.invoke(app, args)
     line = _one_line_error(result)
@@ -75,12 +97,52 @@ def test_bad_inputs_give_one_line_error_and_no_output(tmp_path, image_folder, ca
     np.testing.assert_array_equal(read_image(src), before)
 
 
+def _special_image(kind: str):
+    rng = np.random.default_rng(0)
+    if kind == "16bit":
+        return rng.integers(0, 65535, (20, 24, 3), dtype=np.uint16)
+    if kind == "gray":
+        return rng.integers(0, 255, (20, 24), dtype=np.uint8)
+    if kind == "rgba":
+        return rng.integers(0, 255, (20, 24, 4), dtype=np.uint8)
+    return rng.integers(0, 255, (1, 1, 3), dtype=np.uint8)  # 1x1
+
+
+@pytest.mark.parametrize("kind", ["16bit", "gray", "rgba", "1x1", "palette"])
+def test_unusual_but_valid_images_are_enhanced(tmp_path, kind):
+    import cv2
+
+    src = tmp_path / "in.png"
+    if kind == "palette":
+        import zlib
+
+        def chunk(tag, data):
+            return len(data).to_bytes(4, "big") + tag + data + zlib.crc32(tag + data).to_bytes(4, "big")
+
+        header = (5).to_bytes(4, "big") + (4).to_bytes(4, "big") + bytes([8, 3, 0, 0, 0])  # 5x4, 8-bit palette
+        rows = b"".join(b"\x00" + bytes([i % 3] * 5) for i in range(4))
+        palette = bytes([255, 0, 0, 0, 255, 0, 0, 0, 255])
+        src.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"PLTE", palette)
+                        + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+        shape = (4, 5)
+    else:
+        img = _special_image(kind)
+        cv2.imwrite(str(src), img)
+        shape = img.shape[:2]
+    out = tmp_path / "out.png"
+    result = runner.invoke(app, ["enhance", str(src), "-o", str(out), "-m", "gamma"])
+    assert result.exit_code == 0, result.output
+    written = read_image(out)
+    assert written.shape == (*shape, 3)
+
+
 def test_one_bad_file_in_a_folder_fails_the_job_but_keeps_the_rest(tmp_path, image_folder):
     (image_folder / "zz.jpg").write_bytes(b"garbage")
     (image_folder / "readme.txt").write_text("not an image")
     out = tmp_path / "out"
     result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(out), "-m", "he", "--quiet"])
     assert result.exit_code == 1 and "zz.jpg" in result.output and "Traceback" not in result.output
+    assert "skipped 1 non-image file" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["im0.png", "im1.png", "im2.png"]
 
 
@@ -173,3 +235,10 @@ def test_export_onnx_matches_pytorch_on_an_odd_size(tmp_path, student_weights):
     with torch.no_grad():
         expected = model(x)[0].numpy()
     assert np.abs(session.run(None, {"input": x.numpy()})[0] - expected).max() <= 1e-3
+
+
+def test_debug_flag_shows_the_underlying_exception(tmp_path, monkeypatch):
+    monkeypatch.delenv("MINELIGHT_DEBUG", raising=False)
+    result = runner.invoke(app, ["--debug", "enhance", str(tmp_path / "nope.png"), "-o", str(tmp_path / "o")])
+    monkeypatch.delenv("MINELIGHT_DEBUG", raising=False)
+    assert result.exit_code != 0 and result.exception is not None and "nope.png" in str(result.exception)

@@ -22,6 +22,16 @@ def test_reproducible_per_seed_and_varies_across_seeds():
     assert not np.array_equal(degrade(img, 3), degrade(img, 4))
 
 
+def test_noise_rng_gives_frames_of_one_static_scene():
+    img = scene(48, 48)
+    cfg = DegradeConfig(jpeg_prob=0)
+    a = degrade(img, 5, cfg, noise_rng=np.random.default_rng(1))
+    b = degrade(img, 5, cfg, noise_rng=np.random.default_rng(2))
+    np.testing.assert_array_equal(a, degrade(img, 5, cfg, noise_rng=np.random.default_rng(1)))
+    assert not np.array_equal(a, b)
+    assert abs(float(a.mean()) - float(b.mean())) < 0.1 * float(a.mean())  # same scene, same light
+
+
 def test_noise_is_signal_dependent():
     flat = np.full((64, 64, 3), 0.5, np.float32)
     cfg = DegradeConfig(exposure=(0.5, 0.5), lamp_prob=0, haze_prob=0, jpeg_prob=0, cast=0, gamma_jitter=0,

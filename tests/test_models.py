@@ -6,7 +6,8 @@ from minelight.models.profile import count_macs, count_params
 
 from .conftest import TINY_STUDENT
 
-TINY = {"teacher": {"widths": (8, 8, 8)}, "student": {"widths": (8, 8, 8)}, "zerodce": {"channels": 8}}
+TINY = {"teacher": {"widths": (8, 8, 8)}, "student": {"widths": (8, 8, 8)}, "zerodce": {"channels": 8},
+        "fast": {"widths": (8, 8, 8), "low_side": 32}}
 
 
 def test_every_registered_model_has_a_tiny_config():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from minelight.checkpoint import load_weights
+from minelight.checkpoint import WeightsError, load_checkpoint, load_weights
 from minelight.models import TeacherConfig
 from minelight.train import (StudentRunConfig, TeacherRunConfig, TrainingError, build_teacher, train_student,
                              train_teacher)
@@ -106,7 +106,7 @@ def test_resume_continues_from_saved_step(tmp_path, image_folder, pair_folder, t
     monkeypatch.setattr(data_module.PairSampler, "batch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         train_student(cfg, progress=False)
-    assert torch.load(f"{cfg.out}/last.pt", weights_only=False)["step"] == 2  # step 3 was lost
+    assert load_checkpoint(f"{cfg.out}/last.pt")["step"] == 2  # step 3 was lost
     monkeypatch.setattr(data_module.PairSampler, "batch", real_batch)
     resumed = train_student(cfg, resume=True, progress=False)
     steps = [int(r["step"]) for r in _log(cfg) if r["loss"]]
@@ -135,3 +135,59 @@ def test_distill_level_out_of_range_is_an_error(tmp_path, image_folder, pair_fol
 def test_no_data_is_an_error(tmp_path):
     with pytest.raises(TrainingError, match="no training data"):
         train_teacher(TeacherRunConfig(out=str(tmp_path)), progress=False)
+
+
+def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path, image_folder, pair_folder, capsys):
+    from minelight.checkpoint import load_latest_checkpoint
+
+    cfg = _student_cfg(tmp_path, image_folder, pair_folder, "")
+    cfg.ckpt_every = 1
+    train_student(cfg, progress=False)
+    last = f"{cfg.out}/last.pt"
+    assert load_checkpoint(last)["step"] == 4 and load_checkpoint(last + ".prev")["step"] == 3
+    data = bytearray(open(last, "rb").read())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte
+    open(last, "wb").write(bytes(data))
+    with pytest.raises(WeightsError):
+        load_checkpoint(last)
+    warnings = []
+    assert load_latest_checkpoint(last, warn=warnings.append)["step"] == 3
+    assert "corrupt" in warnings[0] or "unreadable" in warnings[0]
+    cfg.steps = 5
+    train_student(cfg, resume=True, progress=False)  # resumes from step 3, not from scratch
+    assert [int(r["step"]) for r in _log(cfg) if r["loss"]][-2:] == [4, 5]
+
+
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
+def test_killed_training_process_resumes_to_the_same_weights(tmp_path, image_folder, sig):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    base = [sys.executable, "-m", "minelight", "train", "student", "--data", str(image_folder), "--steps", "40",
+            "--batch-size", "2", "--crop", "32", "--threads", "1", "--quiet"]
+    for setting in ("model.widths=8,8,8", "model.rir_groups=1", "model.blocks_per_group=1", "ckpt_every=4",
+                    "warmup=1", "exposure_filter=false", "log_every=1"):
+        base += ["--set", setting]
+    full, part = tmp_path / "full", tmp_path / "part"
+    subprocess.run(base + ["--out", str(full)], check=True, capture_output=True)
+    proc = subprocess.Popen(base + ["--out", str(part)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while not (part / "last.pt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    saved = load_checkpoint(part / "last.pt")["step"]
+    logged = max(int(r["step"]) for r in csv.DictReader(open(part / "log.csv")))
+    assert saved < 40
+    if sig == "SIGTERM":
+        assert saved == logged and b"SIGTERM" in err  # checkpointed the step it was on
+    else:
+        assert logged - saved <= 4  # lost at most one checkpoint interval
+    subprocess.run(base + ["--out", str(part), "--resume"], check=True, capture_output=True)
+    (a, _), (b, _) = load_weights(Path(full / "model.safetensors")), load_weights(part / "model.safetensors")
+    for x, y in zip(a.state_dict().values(), b.state_dict().values()):
+        torch.testing.assert_close(x, y)

@@ -27,6 +27,12 @@ train_app = typer.Typer(no_args_is_help=True, help="Train Net-T (teacher) or Net
 app.add_typer(train_app, name="train")
 
 
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error.")):
+    if debug:
+        os.environ["MINELIGHT_DEBUG"] = "1"
+
+
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
@@ -44,7 +50,7 @@ def guarded(fn):
 
         try:
             return fn(*args, **kwargs)
-        except (ImageError, WeightsError, TrainingError, ValueError, OSError) as err:
+        except (ImageError, WeightsError, TrainingError, ValueError, OSError) as err:  # VideoError is a ValueError
             if os.environ.get("MINELIGHT_DEBUG"):
                 raise
             _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
@@ -122,36 +128,100 @@ def train_student_cmd(data: Optional[list[Path]] = DataOpt,
     typer.echo(f"weights: {train_student(cfg, resume=resume, progress=not quiet)}")
 
 
+_add_train_command("fast", "FastRunConfig", "train_fast",
+                   "Train the fast student (low-resolution correction) distilled from Net-S outputs and Net-T "
+                   "features (--set student=PATH, --set teacher=PATH; default: the shipped weights).")
 _add_train_command("zerodce", "ZeroDCERunConfig", "train_zerodce",
                    "Train the Zero-DCE baseline on unpaired images (zero-reference losses; val: LOL-layout pairs).")
 
 
 @app.command()
 @guarded
-def enhance(inputs: list[Path] = typer.Argument(..., help="Images and/or folders of images."),
-            output: Path = typer.Option(..., "-o", "--output", help="Output folder (or file, for one image)."),
-            method: str = typer.Option("student", "--method", "-m", help="student, zerodce, clahe, lime, he, gamma."),
+def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, folders of images, and/or videos."),
+            output: Path = typer.Option(..., "-o", "--output", help="Output folder, or file for one image/video."),
+            method: str = typer.Option("student", "--method", "-m",
+                                       help="student, fast, zerodce, clahe, lime, he, gamma."),
             weights: Optional[Path] = typer.Option(None, "--weights", help="Weights for a neural method."),
+            source: Optional[str] = typer.Option(None, "--source",
+                                                 help="Live source: rtsp://..., http://..., or a device index."),
+            backend: str = typer.Option("auto", "--backend",
+                                        help="auto (onnxruntime for video when available), torch, onnxruntime."),
+            side: bool = typer.Option(False, "--side-by-side", help="Video: write input | output in one frame."),
+            smooth: bool = typer.Option(True, "--smooth/--no-smooth",
+                                        help="Video and --sequence: temporal smoothing (fast method)."),
+            sequence: bool = typer.Option(False, "--sequence", help="Treat the images as consecutive video frames."),
+            max_frames: int = typer.Option(0, "--max-frames", help="Video: stop after N frames (0 = all)."),
+            max_pixels: int = typer.Option(120_000_000, "--max-pixels", help="Refuse larger images."),
             fmt: Optional[str] = typer.Option(None, "--format", help="Output format, e.g. png (default: as input)."),
             bits: int = typer.Option(8, "--bits", help="8, or 16 for PNG/TIFF output."),
             threads: int = typer.Option(0, "--threads"), quiet: bool = QuietOpt):
-    """Enhance images or folders; output names mirror input names."""
+    """Enhance images, folders, videos or a live stream; output names mirror input names."""
+    from .video import is_video_path
+
+    inputs = list(inputs or [])
+    if source is None and not inputs:
+        raise ValueError("give images, folders or videos to enhance, or --source")
+    videos = [p for p in inputs if is_video_path(p) and not p.is_dir()]
+    images = [p for p in inputs if p not in videos]
+    if source is not None or videos:
+        _enhance_videos(([source] if source is not None else []) + videos, output, method, weights, backend, side,
+                        smooth, max_frames, threads, quiet, single=len(inputs) + (source is not None) == 1)
+    if images:
+        _enhance_images(images, output, method, weights, "torch" if backend == "auto" else backend, smooth and
+                        sequence, fmt, bits, threads, quiet, max_pixels)
+
+
+def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
+                    max_frames: int, threads: int, quiet: bool, single: bool) -> None:
+    from .enhance import Enhancer
+    from .temporal import SmoothingConfig
+    from .video import is_video_path
+    from .video_job import enhance_video
+
+    enhancer = Enhancer(method, weights, threads, backend)
+    if single and is_video_path(output):
+        jobs = [(sources[0], output)]
+    else:
+        if output.exists() and not output.is_dir():
+            raise ValueError(f"{output}: exists and is not a folder")
+        output.mkdir(parents=True, exist_ok=True)
+        jobs = [(s, output / (Path(s).name if is_video_path(s) else "live.mp4")) for s in sources]
+    for src, dst in jobs:
+        if Path(str(src)).exists() and Path(src).resolve() == dst.resolve():
+            raise ValueError(f"{dst}: output would overwrite the input")
+        result = enhance_video(enhancer, src, dst, SmoothingConfig() if smooth else None, side, not quiet, max_frames,
+                               notice=lambda m: typer.echo(f"note: {m}", err=True))
+        state = "interrupted; kept" if result.interrupted else "wrote"
+        typer.echo(f"{state} {result.frames} frames to {dst} ({result.fps:.1f} FPS, {enhancer.backend})")
+        if result.interrupted:
+            raise typer.Exit(130)
+
+
+def _enhance_images(inputs: list[Path], output: Path, method: str, weights, backend: str, sequence: bool,
+                    fmt, bits: int, threads: int, quiet: bool, max_pixels: int) -> None:
     from rich.progress import Progress
 
     from .enhance import Enhancer, plan_outputs
-    from .io import ImageError
+    from .io import ImageError, is_image_path
+    from .temporal import TemporalSmoother
 
     suffix = None if fmt is None else "." + fmt.lower().lstrip(".")
     jobs = list(plan_outputs(inputs, output, suffix))
-    enhancer = Enhancer(method, weights, threads)
+    for folder in (p for p in inputs if p.is_dir()):
+        others = [f.name for f in folder.iterdir()
+                  if f.is_file() and not is_image_path(f) and not f.name.startswith(".")]
+        if others:
+            typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
+    enhancer = Enhancer(method, weights, threads, backend)
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
+    smoother = TemporalSmoother() if sequence else None
     failed = 0
     with Progress(disable=quiet, transient=True) as bar:
         task = bar.add_task(f"{method}", total=len(jobs))
         for src, dst in jobs:
             try:
-                enhancer.enhance_file(src, dst, bits)
+                enhancer.enhance_file(src, dst, bits, smoother, max_pixels)
             except ImageError as err:
                 failed += 1
                 if quiet:
@@ -209,18 +279,22 @@ def score(paths: list[Path] = typer.Argument(..., help="Images and/or folders to
 
 @app.command()
 @guarded
-def export(method: str = typer.Option("student", "--method", "-m", help="student or zerodce."),
+def export(method: str = typer.Option("student", "--method", "-m", help="student, fast or zerodce."),
            output: Path = typer.Option(..., "-o", "--output", help="The .onnx file to write."),
            weights: Optional[Path] = typer.Option(None, "--weights", help="Weights (default: shipped).")):
-    """Export a neural enhancer to ONNX (dynamic height and width), checked against PyTorch."""
+    """Export a neural enhancer to ONNX (dynamic height and width), checked against PyTorch.
+
+    The graph records the weights' SHA-256: saved as WEIGHTS.onnx beside the weights, `enhance --backend
+    auto` picks it up for videos."""
     from .checkpoint import load_weights
     from .enhance import NEURAL_METHODS, shipped_weights
-    from .export import export_onnx
+    from .export import export_onnx, weights_digest
 
     if method not in NEURAL_METHODS:
         raise ValueError(f"cannot export {method!r}; choose from {', '.join(NEURAL_METHODS)}")
-    model, _ = load_weights(weights or shipped_weights(method), expect=method)
-    diff = export_onnx(model, output)
+    path = weights or shipped_weights(method)
+    model, _ = load_weights(path, expect=method)
+    diff = export_onnx(model, output, metadata={"method": method, "weights_sha256": weights_digest(path)})
     typer.echo(f"wrote {output} (max abs difference to PyTorch {diff:.1e})")
 
 

@@ -71,8 +71,12 @@ def _lamps(h: int, w: int, rng: np.random.Generator, cfg: DegradeConfig) -> tupl
     return light[:, :, None], halo[:, :, None]
 
 
-def degrade(img: np.ndarray, rng: np.random.Generator | int, cfg: DegradeConfig | None = None) -> np.ndarray:
-    """Degrade a well-lit image. ``img``: float32 ``(H, W, 3)`` in [0, 1]; returns the same shape and range."""
+def degrade(img: np.ndarray, rng: np.random.Generator | int, cfg: DegradeConfig | None = None,
+            noise_rng: np.random.Generator | None = None) -> np.ndarray:
+    """Degrade a well-lit image. ``img``: float32 ``(H, W, 3)`` in [0, 1]; returns the same shape and range.
+
+    ``noise_rng``: if given, the sensor noise is drawn from it instead of ``rng`` -- the frames of a static
+    scene (same ``rng`` seed, a new ``noise_rng`` per frame) share everything but their noise."""
     if img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) image, got shape {img.shape}")
     cfg = cfg or DegradeConfig()
@@ -94,9 +98,11 @@ def degrade(img: np.ndarray, rng: np.random.Generator | int, cfg: DegradeConfig 
     x = x + halo * cast
 
     full_well = _log_uniform(rng, *cfg.full_well)
+    noise = rng if noise_rng is None else noise_rng
     x = np.clip(x, 0.0, 1.0)
-    x = rng.poisson(x * full_well).astype(np.float32) / full_well
-    x = x + rng.normal(0.0, rng.uniform(*cfg.read_noise), x.shape).astype(np.float32)
+    x = noise.poisson(x * full_well).astype(np.float32) / full_well
+    read_std = rng.uniform(*cfg.read_noise)
+    x = x + noise.normal(0.0, read_std, x.shape).astype(np.float32)
 
     out = linear_to_srgb(x)
     out = out ** np.float32(1.0 + rng.uniform(-cfg.gamma_jitter, cfg.gamma_jitter))

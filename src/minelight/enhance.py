@@ -14,15 +14,19 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
 from .baselines import BASELINES
 from .checkpoint import WeightsError, load_weights
-from .io import (ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
+from .io import (MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
                  write_image)
+from .models.fast import low_resolution_size
+from .runtime import BACKENDS, TorchRunner, make_runner
+from .temporal import TemporalSmoother
 
-NEURAL_METHODS = ("student", "zerodce", "teacher")
+NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
 
 
 def list_methods() -> list[str]:
@@ -37,49 +41,81 @@ def shipped_weights(name: str) -> Path:
     return path
 
 
+def _nchw(img: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(img.transpose(2, 0, 1)[None], dtype=np.float32)  # (H, W, 3) -> (1, 3, H, W)
+
+
 class Enhancer:
-    """Enhance images with ``method`` (``student``, ``clahe``, ``he``, ``gamma``, ...).
+    """Enhance images with ``method`` (``student``, ``fast``, ``clahe``, ``he``, ``gamma``, ...).
 
     ``weights``: a safetensors file for neural methods (default: the shipped one).
-    ``threads``: torch threads (0 = torch's default).
+    ``threads``: torch / onnxruntime threads (0 = their default).
+    ``backend``: ``torch``, ``onnxruntime`` or ``auto`` (onnxruntime when a matching ``.onnx`` is beside
+    the weights) for neural methods.
     """
 
-    def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0):
+    def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
+                 backend: str = "torch"):
         if method not in NEURAL_METHODS and method not in BASELINES:
             raise ValueError(f"unknown method {method!r}; choose from {', '.join(list_methods())}")
         self.method = method
         self.model = None
+        self.runner = None
         self.metadata: dict[str, str] = {}
         if threads > 0:
             torch.set_num_threads(threads)
         if method in NEURAL_METHODS:
-            self.model, self.metadata = load_weights(weights or shipped_weights(method), expect=method)
+            path = weights or shipped_weights(method)
+            self.model, self.metadata = load_weights(path, expect=method)
+            self.runner = make_runner(self.model, path, backend, threads)
         elif weights is not None:
             raise ValueError(f"method {method!r} takes no weights")
+        elif backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        self.backend = "torch" if isinstance(self.runner, TorchRunner) else "onnxruntime" if self.runner else "numpy"
 
     @torch.inference_mode()
     def enhance_tensor(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, H, W)`` in [0, 1] -> ``(B, 3, H, W)`` in [0, 1]."""
+        """``(B, 3, H, W)`` in [0, 1] -> ``(B, 3, H, W)`` in [0, 1] (each image on its own, no smoothing)."""
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected a (B, 3, H, W) tensor, got {tuple(x.shape)}")
-        if self.model is not None:
+        if self.model is not None and self.method != "fast":
             return self.model(x.float())[0].clamp(0, 1)
-        outs = [to_tensor(self.enhance_array(to_array(img[None]))) for img in x]
-        return torch.cat(outs)
+        return torch.cat([to_tensor(self.enhance_array(to_array(img[None]))) for img in x])
 
-    def enhance_array(self, img: np.ndarray) -> np.ndarray:
-        """``(H, W, 3)`` float RGB in [0, 1] -> same shape, float32 in [0, 1]."""
+    def enhance_array(self, img: np.ndarray, smoother: TemporalSmoother | None = None) -> np.ndarray:
+        """``(H, W, 3)`` float RGB in [0, 1] -> same shape, float32 in [0, 1].
+
+        ``smoother``: the state of a video (its previous frame and correction) for the ``fast`` method's
+        temporal smoothing; other methods process each frame on its own.
+        """
         img = check_image(img).astype(np.float32, copy=False)
-        if self.model is not None:
-            return to_array(self.enhance_tensor(to_tensor(img)))
+        if self.method == "fast":
+            return self._enhance_fast(img, smoother)
+        if self.runner is not None:
+            return self.runner(_nchw(img))[0][0].transpose(1, 2, 0)
         return np.clip(BASELINES[self.method](img), 0.0, 1.0).astype(np.float32)
 
-    def enhance_file(self, src: str | os.PathLike, dst: str | os.PathLike, bits: int = 8) -> None:
-        """Read ``src``, enhance, write ``dst`` (atomically; the format follows ``dst``'s suffix)."""
+    def _enhance_fast(self, img: np.ndarray, smoother: TemporalSmoother | None) -> np.ndarray:
+        h, w = low_resolution_size(img.shape[0], img.shape[1], self.model.config.low_side)
+        low = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA) if (h, w) != img.shape[:2] else img
+        momentum = smoother(low) if smoother is not None else np.zeros((h, w), np.float32)
+        previous = smoother.correction if smoother is not None else None
+        if previous is None or previous.shape[-2:] != (h, w):
+            previous, momentum = np.zeros((1, 6, h, w), np.float32), np.zeros((h, w), np.float32)
+        out, correction = self.runner(_nchw(img), _nchw(low), previous, momentum[None, None])
+        if smoother is not None:
+            smoother.correction = correction
+        return out[0].transpose(1, 2, 0)
+
+    def enhance_file(self, src: str | os.PathLike, dst: str | os.PathLike, bits: int = 8,
+                     smoother: TemporalSmoother | None = None, max_pixels: int = MAX_PIXELS) -> None:
+        """Read ``src`` (refusing images over ``max_pixels``), enhance, write ``dst`` (atomically; the format
+        follows ``dst``'s suffix)."""
         src, dst = Path(src), Path(dst)
         if dst.exists() and src.resolve() == dst.resolve():
             raise ImageError(f"{dst}: output would overwrite the input")
-        write_image(dst, self.enhance_array(read_image(src)), bits=bits)
+        write_image(dst, self.enhance_array(read_image(src, max_pixels), smoother), bits=bits)
 
 
 def plan_outputs(inputs: list[str | os.PathLike], out: str | os.PathLike,

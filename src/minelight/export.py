@@ -1,15 +1,18 @@
 """ONNX export of the neural enhancers, checked against PyTorch.
 
     minelight export --method student -o student.onnx
+    minelight export --method fast -o fast.onnx
 
-The graph takes ``input`` ``(1, 3, H, W)`` float32 in [0, 1] with dynamic H and W and returns
-``output`` of the same shape (clamped to [0, 1]). After export the file is checked with
-``onnx.checker`` and run with onnxruntime on a random odd-sized input; the largest absolute difference
-to PyTorch must be at most ``tolerance``.
+Image models (``student``, ``zerodce``, ``teacher``) become a graph ``input`` ``(1, 3, H, W)`` float32 in
+[0, 1] -> ``output`` of the same shape, clamped to [0, 1]. The fast model becomes a graph with the
+temporal smoothing inside (see :class:`FastGraph`). All heights and widths are dynamic. After export the
+graph is checked with ``onnx.checker`` and run with onnxruntime on random odd-sized inputs; the largest
+absolute difference to PyTorch must be at most ``tolerance``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -18,42 +21,125 @@ import torch
 from torch import nn
 
 from .io import atomic_write_bytes
+from .models.fast import FastStudent, apply_correction, downsample, low_resolution_size
 
 
-class _ImageOnly(nn.Module):
+class ImageGraph(nn.Module):
+    """``input (1, 3, H, W) -> output (1, 3, H, W)`` clamped to [0, 1]."""
+
+    input_names, output_names = ("input",), ("output",)
+
     def __init__(self, model: nn.Module):
         super().__init__()
-        self.model = model
+        self.model = model.eval()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)[0].clamp(0.0, 1.0)
 
+    def example(self, height: int, width: int, seed: int = 0, low_side: int = 0) -> tuple[torch.Tensor, ...]:
+        return (torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(seed)),)
 
-def export_onnx(model: nn.Module, path: str | os.PathLike, tolerance: float = 1e-3,
-                check_size: tuple[int, int] = (67, 93)) -> float:
-    """Export ``model`` (eval mode) to ``path`` atomically; returns the max abs difference to PyTorch."""
-    import onnx
-    import onnxruntime as ort
+    def dynamic_shapes(self) -> dict:
+        h, w = torch.export.Dim("height", min=1, max=8192), torch.export.Dim("width", min=1, max=8192)
+        return {"x": {2: h, 3: w}}
 
+
+class FastGraph(nn.Module):
+    """The fast model with temporal smoothing of its correction, as one graph.
+
+    Inputs: ``input`` ``(1, 3, H, W)``; ``low`` ``(1, 3, h, w)`` (``input`` area-downsampled); ``previous``
+    ``(1, 6, h, w)`` (the last frame's correction, zeros for a still image); ``momentum`` ``(1, 1, h, w)``
+    in [0, 1] (0 = no smoothing). Outputs: ``output`` ``(1, 3, H, W)`` in [0, 1] and the smoothed
+    ``correction`` ``momentum * previous + (1 - momentum) * new`` to feed back with the next frame.
+    """
+
+    input_names, output_names = ("input", "low", "previous", "momentum"), ("output", "correction")
+
+    def __init__(self, model: FastStudent):
+        super().__init__()
+        self.model = model.eval()
+
+    def forward(self, x: torch.Tensor, low: torch.Tensor, previous: torch.Tensor,
+                momentum: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        new, _ = self.model.correction(low)  # (1, 6, h, w)
+        correction = momentum * previous + (1.0 - momentum) * new
+        return apply_correction(correction, x).clamp(0.0, 1.0), correction
+
+    def example(self, height: int, width: int, seed: int = 0, low_side: int = 0) -> tuple[torch.Tensor, ...]:
+        """Random inputs for an ``height x width`` frame whose low stream has longest side ``low_side``
+        (default: the model's)."""
+        g = torch.Generator().manual_seed(seed)
+        x = torch.rand(1, 3, height, width, generator=g)
+        low_side = low_side or self.model.config.low_side
+        low = downsample(x, low_side)
+        h, w = low_resolution_size(height, width, low_side)
+        return x, low, torch.rand(1, 6, h, w, generator=g), 0.8 * torch.rand(1, 1, h, w, generator=g)
+
+    def dynamic_shapes(self) -> dict:
+        big_h, big_w = torch.export.Dim("height", min=1, max=8192), torch.export.Dim("width", min=1, max=8192)
+        h, w = torch.export.Dim("low_height", min=1, max=8192), torch.export.Dim("low_width", min=1, max=8192)
+        low = {2: h, 3: w}
+        return {"x": {2: big_h, 3: big_w}, "low": low, "previous": low, "momentum": low}
+
+
+def graph_for(model: nn.Module) -> ImageGraph | FastGraph:
+    return FastGraph(model) if isinstance(model, FastStudent) else ImageGraph(model)
+
+
+def weights_digest(path: str | os.PathLike) -> str:
+    """SHA-256 of a weights file (stored in exported graphs to tie them to their weights)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def onnx_bytes(model: nn.Module, metadata: dict[str, str] | None = None) -> bytes:
+    """Export ``model``'s graph (:func:`graph_for`) to a serialised, ``onnx.checker``-checked ONNX model."""
     import logging
     import warnings
 
+    import onnx
+
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)  # "torchvision is not installed" notices
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    wrapper = _ImageOnly(model.eval()).eval()
-    example = torch.rand(1, 3, 64, 64)
-    h, w = torch.export.Dim("height", min=1, max=8192), torch.export.Dim("width", min=1, max=8192)
-    program = torch.onnx.export(wrapper, (example,), None, input_names=["input"], output_names=["output"],
-                                dynamic_shapes={"x": {2: h, 3: w}}, dynamo=True, external_data=False,
-                                verbose=False)
-    data = program.model_proto.SerializeToString()
-    onnx.checker.check_model(onnx.load_from_string(data))
+    graph = graph_for(model).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # sizes that differ from each other: equal example sizes would be traced as one symbol
+        program = torch.onnx.export(graph, graph.example(70, 98, low_side=38), None,
+                                    input_names=list(graph.input_names), output_names=list(graph.output_names),
+                                    dynamic_shapes=graph.dynamic_shapes(),
+                                    dynamo=True, external_data=False, verbose=False)
+    proto = program.model_proto
+    for key, value in (metadata or {}).items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(proto)
+    return proto.SerializeToString()
+
+
+def max_difference(model: nn.Module, data: bytes, sizes: tuple[tuple[int, int, int], ...] = ((67, 93, 0),
+                                                                                             (361, 641, 0),
+                                                                                             (67, 93, 40))) -> float:
+    """Largest absolute difference between onnxruntime on ``data`` and PyTorch on random inputs of each
+    ``(height, width, low_side)`` in ``sizes`` (``low_side`` 0: the model's own; ignored by image models)."""
+    import onnxruntime as ort
+
+    graph = graph_for(model).eval()
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    x = torch.rand(1, 3, *check_size, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        expected = wrapper(x).numpy()
-    got = session.run(None, {"input": x.numpy()})[0]
-    diff = float(np.abs(got - expected).max())
+    diff = 0.0
+    for seed, (height, width, low_side) in enumerate(sizes):
+        inputs = graph.example(height, width, seed=seed + 1, low_side=low_side)
+        with torch.no_grad():
+            expected = graph(*inputs)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        got = session.run(None, {name: t.numpy() for name, t in zip(graph.input_names, inputs)})
+        diff = max([diff] + [float(np.abs(g - e.numpy()).max()) for g, e in zip(got, expected)])
+    return diff
+
+
+def export_onnx(model: nn.Module, path: str | os.PathLike, tolerance: float = 1e-3,
+                metadata: dict[str, str] | None = None) -> float:
+    """Export ``model`` to ``path`` atomically after checking it; returns the max abs difference to PyTorch."""
+    data = onnx_bytes(model, metadata)
+    diff = max_difference(model, data)
     if diff > tolerance:
         raise ValueError(f"ONNX output differs from PyTorch by {diff:.2e} (> {tolerance:g})")
     atomic_write_bytes(Path(path), data)

@@ -23,13 +23,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checkpoint import WeightsError, load_checkpoint, load_weights, save_checkpoint, save_weights
+from .checkpoint import WeightsError, load_latest_checkpoint, load_weights, save_checkpoint, save_weights
 from .data import PairSampler, load_folder, load_pairs
 from .degrade import DegradeConfig, degrade, light_corruption
 from .io import list_images, read_image, to_tensor, to_uint8
 from .losses import DistillConfig, DistillLoss, ReconstructionConfig, ReconstructionLoss
 from .metrics.full_reference import psnr
-from .models import Student, StudentConfig, Teacher, TeacherConfig, ZeroDCE, ZeroDCEConfig
+from .losses import attention_transfer, charbonnier
+from .models import FastConfig, FastStudent, Student, StudentConfig, Teacher, TeacherConfig, ZeroDCE, ZeroDCEConfig
+from .models.fast import downsample
 from .zero_reference import ZeroReferenceConfig, ZeroReferenceLoss
 
 
@@ -77,6 +79,21 @@ class ZeroDCERunConfig(RunConfig):
     loss: ZeroReferenceConfig = field(default_factory=ZeroReferenceConfig)
 
 
+@dataclass
+class FastRunConfig(RunConfig):
+    out: str = "runs/fast"
+    crop: int = 192  # full-resolution crop; the network sees it downsampled by ``low_factors``
+    student: str = "shipped"  # Net-S weights whose outputs are distilled ("shipped", a path, or "" = none)
+    teacher: str = "shipped"  # Net-T weights whose features guide the low-resolution network ("" = none)
+    gt: float = 1.0  # weight of the reconstruction loss against the ground truth
+    output_distill: float = 1.0  # weight of the Charbonnier distance to Net-S's output
+    attention: float = 10.0  # weight of attention transfer from Net-T's features to the bottleneck's
+    low_factors: tuple[float, ...] = (2.0, 6.0)  # downsampling factor drawn uniformly from this range per batch
+    model: FastConfig = field(default_factory=FastConfig)
+    recon: ReconstructionConfig = field(default_factory=ReconstructionConfig)
+    degrade: DegradeConfig = field(default_factory=DegradeConfig)
+
+
 class TrainingError(RuntimeError):
     """Training cannot go on (bad data, bad teacher, non-finite loss)."""
 
@@ -98,6 +115,21 @@ def build_teacher(spec: str, widths: tuple[int, ...], seed: int) -> Teacher | No
     teacher.eval()
     teacher.requires_grad_(False)
     return teacher
+
+
+def _frozen(spec: str, name: str) -> nn.Module | None:
+    """A frozen model from ``spec``: "shipped" (the package's weights), a weights path, or "" (None)."""
+    if not spec:
+        return None
+    from .enhance import shipped_weights
+
+    try:
+        model, _ = load_weights(shipped_weights(name) if spec == "shipped" else spec, expect=name)
+    except WeightsError as err:
+        raise TrainingError(str(err)) from None
+    model.eval()
+    model.requires_grad_(False)
+    return model
 
 
 def _lr_lambda(cfg: RunConfig):
@@ -150,6 +182,32 @@ class _CsvLog:
             writer.writerow(row)
 
 
+class _StopOnSigterm:
+    """While active (in the main thread), SIGTERM only sets ``requested``: the loop checkpoints the step
+    it is on and stops."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = None
+
+    def __enter__(self) -> _StopOnSigterm:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._request)
+        return self
+
+    def _request(self, signum, frame) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
 def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_fn, val_pairs, resume: bool,
         progress: bool = True) -> Path:
     """The shared loop: ``loss_fn(model, low, high) -> (loss, {term: value})``. Returns the weights path."""
@@ -159,8 +217,8 @@ def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, _lr_lambda(cfg))
     start = 0
     ckpt_path = out / "last.pt"
-    if resume and ckpt_path.exists():
-        state = load_checkpoint(ckpt_path)
+    state = load_latest_checkpoint(ckpt_path, warn=_warn) if resume else None
+    if state is not None:
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         scheduler.load_state_dict(state["scheduler"])
@@ -176,7 +234,7 @@ def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_
                TimeRemainingColumn()]
     model.train()
     window_start, window_steps = time.perf_counter(), 0
-    with Progress(*columns, disable=not progress, transient=False) as bar:
+    with Progress(*columns, disable=not progress, transient=False) as bar, _StopOnSigterm() as stop:
         task = bar.add_task(name, total=cfg.steps, completed=start, loss=float("nan"), rate=0.0)
         for step in range(start, cfg.steps):
             t0 = time.perf_counter()
@@ -204,16 +262,24 @@ def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_
                 row["val_psnr"] = round(validate(model, val_pairs), 3)
             if row:
                 log.write(row)
-            if done % cfg.ckpt_every == 0 or done == cfg.steps:
+            if done % cfg.ckpt_every == 0 or done == cfg.steps or stop.requested:
                 save_checkpoint(ckpt_path, {
                     "model": model.state_dict(), "optimiser": optimiser.state_dict(),
                     "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
                     "step": done, "elapsed": elapsed, "config": asdict(cfg),
                 })
+            if stop.requested:
+                raise TrainingError(f"stopped by SIGTERM after step {done}; checkpoint {ckpt_path} (use --resume)")
     weights = out / "model.safetensors"
     save_weights(weights, model, name, steps=str(cfg.steps), train_seconds=f"{elapsed:.0f}",
                  run_config=_json(asdict(cfg)))
     return weights
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _json(obj) -> str:
@@ -297,3 +363,52 @@ def train_zerodce(cfg: ZeroDCERunConfig, resume: bool = False, progress: bool = 
         return zero_ref(enhanced, low, curves)
 
     return fit(model, "zerodce", cfg, sampler, loss_fn, val_pairs, resume, progress)
+
+
+def train_fast(cfg: FastRunConfig, resume: bool = False, progress: bool = True) -> Path:
+    """Train the fast student on synthetic pairs: reconstruction against the ground truth, Charbonnier
+    distance to the frozen Net-S's output (output distillation), and attention transfer from the frozen
+    Net-T's deepest-level features of the clean image, seen at the fast net's low resolution, to the fast
+    net's bottleneck (feature distillation; Net-T needs at least as many levels)."""
+    _setup(cfg)
+    model = FastStudent(cfg.model)
+    student, teacher = _frozen(cfg.student, "student"), _frozen(cfg.teacher, "teacher")
+    if len(cfg.low_factors) != 2 or not 1.0 <= cfg.low_factors[0] <= cfg.low_factors[1]:
+        raise TrainingError(f"low_factors must be two numbers 1 <= lo <= hi, got {cfg.low_factors}")
+    torch.manual_seed(cfg.seed)
+    degrade_cfg = cfg.degrade
+    sampler = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
+                          make_input=lambda img, rng: degrade(img, rng, degrade_cfg))
+    val_pairs = _load_val_pairs(cfg)
+    recon = ReconstructionLoss(cfg.recon)
+    batch = sampler.batch
+
+    def batch_with_factor(step: int, rank: int = 0):  # the step's downsampling factor, seeded like its crops
+        sampler.factor = np.random.default_rng([cfg.seed, 7, step]).uniform(*cfg.low_factors)
+        return batch(step, rank)
+
+    sampler.batch = batch_with_factor
+
+    def loss_fn(net, low, high):
+        factor = sampler.factor
+        low_side = round(cfg.crop / factor)
+        out, feats = net(low, downsample(low, low_side))
+        loss, terms = recon(out, high)
+        loss = cfg.gt * loss
+        if student is not None and cfg.output_distill > 0:
+            with torch.no_grad():
+                target, _ = student(low)
+            value = charbonnier(out, target)
+            terms["to_student"] = float(value.detach())
+            loss = loss + cfg.output_distill * value
+        if teacher is not None and cfg.attention > 0:
+            with torch.no_grad():  # Net-T sees the clean image at the fast net's resolution: same level, same size
+                _, teacher_feats = teacher(downsample(high, low_side))
+            level = len(feats) - 1
+            value = attention_transfer(feats[level], teacher_feats[level][..., :feats[level].shape[-2],
+                                                                          :feats[level].shape[-1]])
+            terms["attention"] = float(value.detach())
+            loss = loss + cfg.attention * value
+        return loss, terms
+
+    return fit(model, "fast", cfg, sampler, loss_fn, val_pairs, resume, progress)

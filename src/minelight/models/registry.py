@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from torch import nn
 
+from .fast import FastConfig, FastStudent
 from .student import Student, StudentConfig
 from .teacher import Teacher, TeacherConfig
 from .zero_dce import ZeroDCE, ZeroDCEConfig
@@ -43,6 +44,11 @@ def teacher(**config) -> Teacher:
 @register_model
 def student(**config) -> Student:
     return Student(StudentConfig(**_tuples(config)))
+
+
+@register_model
+def fast(**config) -> FastStudent:
+    return FastStudent(FastConfig(**_tuples(config)))
 
 
 @register_model
