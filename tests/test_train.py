@@ -97,10 +97,10 @@ def test_resume_continues_from_saved_step(tmp_path, image_folder, pair_folder, t
 
     real_batch = data_module.PairSampler.batch
 
-    def interrupted(self, step, rank=0):
+    def interrupted(self, step, rank=0, world=1):
         if step == 3:
             raise KeyboardInterrupt
-        return real_batch(self, step, rank)
+        return real_batch(self, step, rank, world)
 
     cfg = _student_cfg(tmp_path / "part", image_folder, pair_folder, str(teacher_weights))
     monkeypatch.setattr(data_module.PairSampler, "batch", interrupted)
@@ -191,3 +191,26 @@ def test_killed_training_process_resumes_to_the_same_weights(tmp_path, image_fol
     (a, _), (b, _) = load_weights(Path(full / "model.safetensors")), load_weights(part / "model.safetensors")
     for x, y in zip(a.state_dict().values(), b.state_dict().values()):
         torch.testing.assert_close(x, y)
+
+
+def test_torchrun_two_processes_equal_one_process_with_the_same_global_batch(tmp_path, image_folder):
+    import os
+    import subprocess
+    import sys
+
+    args = ["train", "student", "--data", str(image_folder), "--steps", "3", "--batch-size", "4", "--crop", "32",
+            "--threads", "1", "--quiet"]
+    for setting in ("model.widths=8,8,8", "model.rir_groups=1", "model.blocks_per_group=1", "warmup=1",
+                    "exposure_filter=false", "log_every=1"):
+        args += ["--set", setting]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    single, multi = tmp_path / "single", tmp_path / "ddp"
+    subprocess.run([sys.executable, "-m", "minelight", *args, "--out", str(single)], check=True, capture_output=True,
+                   env=env, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           "-m", "minelight", *args, "--out", str(multi)], capture_output=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert len(list(csv.DictReader(open(multi / "log.csv")))) == 3  # one writer: rank 0
+    (a, _), (b, _) = load_weights(single / "model.safetensors"), load_weights(multi / "model.safetensors")
+    for x, y in zip(a.state_dict().values(), b.state_dict().values()):
+        torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-5)

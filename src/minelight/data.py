@@ -113,11 +113,17 @@ class PairSampler:
         self.crop, self.batch_size, self.seed = crop, batch_size, seed
         self.make_input = make_input or (lambda img, rng: degrade(img, rng, DegradeConfig()))
 
-    def batch(self, step: int, rank: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-        """Batch number ``step`` (for data-parallel rank ``rank``): ``(B, 3, crop, crop)`` twice."""
-        rng = np.random.default_rng([self.seed, step, rank])
+    def batch(self, step: int, rank: int = 0, world: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batch number ``step``: ``(B, 3, crop, crop)`` twice, ``B = batch_size / world``, the ``rank``-th slice
+        of the global batch. Every sample has its own seed, so the global batch is the same for any ``world``."""
+        if self.batch_size % world:
+            raise ValueError(f"batch size {self.batch_size} does not split over {world} processes")
+        chosen = np.random.default_rng([self.seed, step]).integers(0, len(self.targets), self.batch_size)
+        per = self.batch_size // world
         lows, highs = [], []
-        for index in rng.integers(0, len(self.targets), self.batch_size):
+        for slot in range(rank * per, (rank + 1) * per):
+            rng = np.random.default_rng([self.seed, step, slot])
+            index = chosen[slot]
             arrays = [self.targets[index]] if self.inputs is None else [self.targets[index], self.inputs[index]]
             arrays = random_flip(rng, random_crop(rng, arrays, self.crop))
             high = arrays[0].astype(np.float32) / 255.0

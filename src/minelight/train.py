@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import distributed
 from .checkpoint import WeightsError, load_latest_checkpoint, load_weights, save_checkpoint, save_weights
 from .data import PairSampler, load_folder, load_pairs
 from .degrade import DegradeConfig, degrade, light_corruption
@@ -53,6 +54,7 @@ class RunConfig:
     val_every: int = 500
     ckpt_every: int = 200
     threads: int = 0  # torch intra-op threads; 0 = leave torch's default
+    device: str = "cpu"  # cpu, cuda, or auto (CUDA when available); under torchrun each process uses its GPU
 
 
 @dataclass
@@ -155,10 +157,11 @@ def _load_val_pairs(cfg: RunConfig) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 @torch.no_grad()
-def validate(model: nn.Module, pairs: list[tuple[np.ndarray, np.ndarray]]) -> float:
+def validate(model: nn.Module, pairs: list[tuple[np.ndarray, np.ndarray]],
+             device: torch.device | str = "cpu") -> float:
     """Mean PSNR (dB) of ``model`` over ``[(input, target)]`` full images."""
     model.eval()
-    scores = [float(psnr(model(to_tensor(low))[0], to_tensor(high))) for low, high in pairs]
+    scores = [float(psnr(model(to_tensor(low).to(device))[0].cpu(), to_tensor(high))) for low, high in pairs]
     model.train()
     return float(np.mean(scores))
 
@@ -209,23 +212,33 @@ class _StopOnSigterm:
 
 
 def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_fn, val_pairs, resume: bool,
-        progress: bool = True) -> Path:
-    """The shared loop: ``loss_fn(model, low, high) -> (loss, {term: value})``. Returns the weights path."""
+        progress: bool = True, ctx: distributed.Context | None = None) -> Path:
+    """The shared loop: ``loss_fn(model, low, high) -> (loss, {term: value})``. Returns the weights path.
+
+    Under ``torchrun`` (``ctx.world`` > 1) the model is wrapped in DistributedDataParallel, each process
+    takes its slice of every global batch, and only rank 0 logs, validates and writes files."""
+    ctx = ctx or distributed.start(cfg.device)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    model.to(ctx.device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, _lr_lambda(cfg))
     start = 0
     ckpt_path = out / "last.pt"
-    state = load_latest_checkpoint(ckpt_path, warn=_warn) if resume else None
+    state = load_latest_checkpoint(ckpt_path, warn=_warn if ctx.main else lambda m: None) if resume else None
     if state is not None:
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
         start = int(state["step"])
-    log = _CsvLog(out / "log.csv")
     elapsed = float(state.get("elapsed", 0.0)) if start else 0.0
+    net = model
+    if ctx.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.device.type == "cuda" else None)
+    log = _CsvLog(out / "log.csv") if ctx.main else None
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -234,13 +247,15 @@ def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_
                TimeRemainingColumn()]
     model.train()
     window_start, window_steps = time.perf_counter(), 0
-    with Progress(*columns, disable=not progress, transient=False) as bar, _StopOnSigterm() as stop:
+    with Progress(*columns, disable=not (progress and ctx.main), transient=False) as bar, _StopOnSigterm() as stop:
         task = bar.add_task(name, total=cfg.steps, completed=start, loss=float("nan"), rate=0.0)
         for step in range(start, cfg.steps):
             t0 = time.perf_counter()
-            low, high = sampler.batch(step)
-            loss, terms = loss_fn(model, low, high)
-            if not torch.isfinite(loss):
+            low, high = (t.to(ctx.device) for t in sampler.batch(step, ctx.rank, ctx.world))
+            loss, terms = loss_fn(net, low, high)
+            total, stopping = distributed.all_sum([float(loss.detach()), float(stop.requested)], ctx)
+            loss_value = total / ctx.world  # the global batch's loss, the same on every process
+            if not math.isfinite(loss_value):
                 raise TrainingError(f"non-finite loss at step {step} ({terms}); last good checkpoint: {ckpt_path}")
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -251,28 +266,34 @@ def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_
             window_steps += 1
             done = step + 1
             rate = window_steps / max(1e-9, time.perf_counter() - window_start)
-            bar.update(task, completed=done, loss=float(loss.detach()), rate=rate)
+            bar.update(task, completed=done, loss=loss_value, rate=rate)
+            if not ctx.main:
+                if stopping:
+                    raise TrainingError(f"stopped by SIGTERM after step {done}")
+                continue
             row = None
             if done % cfg.log_every == 0 or done == cfg.steps:
-                row = {"step": done, "loss": float(loss.detach()), **terms, "lr": scheduler.get_last_lr()[0],
+                row = {"step": done, "loss": loss_value, **terms, "lr": scheduler.get_last_lr()[0],
                        "it_s": round(rate, 3), "elapsed_s": round(elapsed, 1)}
                 window_start, window_steps = time.perf_counter(), 0
             if val_pairs and (done % cfg.val_every == 0 or done == cfg.steps):
                 row = row or {"step": done}
-                row["val_psnr"] = round(validate(model, val_pairs), 3)
+                row["val_psnr"] = round(validate(model, val_pairs, ctx.device), 3)
             if row:
                 log.write(row)
-            if done % cfg.ckpt_every == 0 or done == cfg.steps or stop.requested:
+            if done % cfg.ckpt_every == 0 or done == cfg.steps or stopping:
                 save_checkpoint(ckpt_path, {
                     "model": model.state_dict(), "optimiser": optimiser.state_dict(),
                     "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
                     "step": done, "elapsed": elapsed, "config": asdict(cfg),
                 })
-            if stop.requested:
+            if stopping:
                 raise TrainingError(f"stopped by SIGTERM after step {done}; checkpoint {ckpt_path} (use --resume)")
     weights = out / "model.safetensors"
-    save_weights(weights, model, name, steps=str(cfg.steps), train_seconds=f"{elapsed:.0f}",
-                 run_config=_json(asdict(cfg)))
+    if ctx.main:
+        save_weights(weights, model.cpu(), name, steps=str(cfg.steps), train_seconds=f"{elapsed:.0f}",
+                     run_config=_json(asdict(cfg)))
+    distributed.finish(ctx)
     return weights
 
 
@@ -288,17 +309,18 @@ def _json(obj) -> str:
     return json.dumps(obj)
 
 
-def _setup(cfg: RunConfig) -> None:
+def _setup(cfg: RunConfig) -> distributed.Context:
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     if not cfg.data and not cfg.paired:
         raise TrainingError("no training data: give --data DIR (normal-light images) or --paired DIR")
+    return distributed.start(cfg.device)
 
 
 def train_teacher(cfg: TeacherRunConfig, resume: bool = False, progress: bool = True) -> Path:
     """Train Net-T to reconstruct normal-light images from lightly corrupted copies."""
-    _setup(cfg)
+    ctx = _setup(cfg)
     model = Teacher(cfg.model)
     sampler = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
                           make_input=light_corruption)
@@ -312,14 +334,15 @@ def train_teacher(cfg: TeacherRunConfig, resume: bool = False, progress: bool = 
         out, _ = net(corrupted)
         return recon(out, clean)
 
-    return fit(model, "teacher", cfg, sampler, loss_fn, val_pairs, resume, progress)
+    return fit(model, "teacher", cfg, sampler, loss_fn, val_pairs, resume, progress, ctx)
 
 
 def train_student(cfg: StudentRunConfig, resume: bool = False, progress: bool = True) -> Path:
     """Train Net-S on (low, high) pairs with the multi-scale loss and, if a teacher is given, distillation."""
-    _setup(cfg)
+    ctx = _setup(cfg)
     model = Student(cfg.model)
     teacher = build_teacher(cfg.teacher, cfg.model.widths, cfg.seed)
+    teacher = teacher.to(ctx.device) if teacher is not None else None
     if teacher is not None and any(not 0 <= i < len(cfg.model.widths) for i in cfg.distill.levels):
         raise TrainingError(f"distill.levels {cfg.distill.levels} must lie in 0..{len(cfg.model.widths) - 1}")
     torch.manual_seed(cfg.seed)
@@ -345,13 +368,13 @@ def train_student(cfg: StudentRunConfig, resume: bool = False, progress: bool = 
             loss, terms = loss + kd, {**terms, **kd_terms}
         return loss, terms
 
-    return fit(model, "student", cfg, sampler, loss_fn, val_pairs, resume, progress)
+    return fit(model, "student", cfg, sampler, loss_fn, val_pairs, resume, progress, ctx)
 
 
 def train_zerodce(cfg: ZeroDCERunConfig, resume: bool = False, progress: bool = True) -> Path:
     """Train the Zero-DCE baseline on unpaired images with its four zero-reference losses only
     (``val``: optional LOL-layout pairs, used for the logged PSNR and nothing else)."""
-    _setup(cfg)
+    ctx = _setup(cfg)
     model = ZeroDCE(cfg.model)
     sampler = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
                           make_input=lambda img, rng: img)
@@ -362,7 +385,7 @@ def train_zerodce(cfg: ZeroDCERunConfig, resume: bool = False, progress: bool = 
         enhanced, curves = net(low)
         return zero_ref(enhanced, low, curves)
 
-    return fit(model, "zerodce", cfg, sampler, loss_fn, val_pairs, resume, progress)
+    return fit(model, "zerodce", cfg, sampler, loss_fn, val_pairs, resume, progress, ctx)
 
 
 def train_fast(cfg: FastRunConfig, resume: bool = False, progress: bool = True) -> Path:
@@ -370,9 +393,10 @@ def train_fast(cfg: FastRunConfig, resume: bool = False, progress: bool = True) 
     distance to the frozen Net-S's output (output distillation), and attention transfer from the frozen
     Net-T's deepest-level features of the clean image, seen at the fast net's low resolution, to the fast
     net's bottleneck (feature distillation; Net-T needs at least as many levels)."""
-    _setup(cfg)
+    ctx = _setup(cfg)
     model = FastStudent(cfg.model)
-    student, teacher = _frozen(cfg.student, "student"), _frozen(cfg.teacher, "teacher")
+    student, teacher = (m.to(ctx.device) if m is not None else None
+                        for m in (_frozen(cfg.student, "student"), _frozen(cfg.teacher, "teacher")))
     if len(cfg.low_factors) != 2 or not 1.0 <= cfg.low_factors[0] <= cfg.low_factors[1]:
         raise TrainingError(f"low_factors must be two numbers 1 <= lo <= hi, got {cfg.low_factors}")
     torch.manual_seed(cfg.seed)
@@ -383,9 +407,9 @@ def train_fast(cfg: FastRunConfig, resume: bool = False, progress: bool = True) 
     recon = ReconstructionLoss(cfg.recon)
     batch = sampler.batch
 
-    def batch_with_factor(step: int, rank: int = 0):  # the step's downsampling factor, seeded like its crops
+    def batch_with_factor(step: int, rank: int = 0, world: int = 1):  # the step's downsampling factor
         sampler.factor = np.random.default_rng([cfg.seed, 7, step]).uniform(*cfg.low_factors)
-        return batch(step, rank)
+        return batch(step, rank, world)
 
     sampler.batch = batch_with_factor
 
@@ -411,4 +435,4 @@ def train_fast(cfg: FastRunConfig, resume: bool = False, progress: bool = True) 
             loss = loss + cfg.attention * value
         return loss, terms
 
-    return fit(model, "fast", cfg, sampler, loss_fn, val_pairs, resume, progress)
+    return fit(model, "fast", cfg, sampler, loss_fn, val_pairs, resume, progress, ctx)
