@@ -152,6 +152,7 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             sequence: bool = typer.Option(False, "--sequence", help="Treat the images as consecutive video frames."),
             max_frames: int = typer.Option(0, "--max-frames", help="Video: stop after N frames (0 = all)."),
             max_pixels: int = typer.Option(120_000_000, "--max-pixels", help="Refuse larger images."),
+            tile: int = typer.Option(0, "--tile", help="Net-S tile size (multiple of 8); 0: auto above 4 MP; -1: off."),
             fmt: Optional[str] = typer.Option(None, "--format", help="Output format, e.g. png (default: as input)."),
             bits: int = typer.Option(8, "--bits", help="8, or 16 for PNG/TIFF output."),
             threads: int = typer.Option(0, "--threads"), quiet: bool = QuietOpt):
@@ -168,7 +169,7 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                         smooth, max_frames, threads, quiet, single=len(inputs) + (source is not None) == 1)
     if images:
         _enhance_images(images, output, method, weights, "torch" if backend == "auto" else backend, smooth and
-                        sequence, fmt, bits, threads, quiet, max_pixels)
+                        sequence, fmt, bits, threads, quiet, max_pixels, tile)
 
 
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
@@ -198,7 +199,7 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
 
 
 def _enhance_images(inputs: list[Path], output: Path, method: str, weights, backend: str, sequence: bool,
-                    fmt, bits: int, threads: int, quiet: bool, max_pixels: int) -> None:
+                    fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int) -> None:
     from rich.progress import Progress
 
     from .enhance import Enhancer, plan_outputs
@@ -212,7 +213,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                   if f.is_file() and not is_image_path(f) and not f.name.startswith(".")]
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
-    enhancer = Enhancer(method, weights, threads, backend)
+    enhancer = Enhancer(method, weights, threads, backend, tile)
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
     smoother = TemporalSmoother() if sequence else None

@@ -22,9 +22,11 @@ from .baselines import BASELINES
 from .checkpoint import WeightsError, load_weights
 from .io import (MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
                  write_image)
+from .models.encoder_decoder import EncoderDecoder
 from .models.fast import low_resolution_size
 from .runtime import BACKENDS, TorchRunner, make_runner
 from .temporal import TemporalSmoother
+from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward
 
 NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
 
@@ -52,10 +54,13 @@ class Enhancer:
     ``threads``: torch / onnxruntime threads (0 = their default).
     ``backend``: ``torch``, ``onnxruntime`` or ``auto`` (onnxruntime when a matching ``.onnx`` is beside
     the weights) for neural methods.
+    ``tile``: tiled inference for Net-S / Net-T (:mod:`minelight.tiling`, equal to untiled): 0 = for images
+    over ``AUTO_TILE_PIXELS``, a positive multiple of 8 = always with that tile size, -1 = never.
     """
 
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
-                 backend: str = "torch"):
+                 backend: str = "torch", tile: int = 0):
+        self.tile = tile
         if method not in NEURAL_METHODS and method not in BASELINES:
             raise ValueError(f"unknown method {method!r}; choose from {', '.join(list_methods())}")
         self.method = method
@@ -92,9 +97,19 @@ class Enhancer:
         img = check_image(img).astype(np.float32, copy=False)
         if self.method == "fast":
             return self._enhance_fast(img, smoother)
+        tile = self._tile_size(img)
+        if tile:
+            return to_array(tiled_forward(self.model, to_tensor(img), tile))
         if self.runner is not None:
             return self.runner(_nchw(img))[0][0].transpose(1, 2, 0)
         return np.clip(BASELINES[self.method](img), 0.0, 1.0).astype(np.float32)
+
+    def _tile_size(self, img: np.ndarray) -> int:
+        if not isinstance(self.model, EncoderDecoder) or self.tile < 0:
+            return 0
+        if self.tile > 0:
+            return self.tile
+        return DEFAULT_TILE if img.shape[0] * img.shape[1] > AUTO_TILE_PIXELS else 0
 
     def _enhance_fast(self, img: np.ndarray, smoother: TemporalSmoother | None) -> np.ndarray:
         h, w = low_resolution_size(img.shape[0], img.shape[1], self.model.config.low_side)

@@ -55,25 +55,42 @@ class EncoderDecoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         padded, (h, w) = pad_to_multiple(x, self.multiple)
+        feats = self.encode(padded)
+        feats[-1] = self.bottleneck(feats[-1])
+        out = self.to_image(self.decode(feats), padded, self.global_term(feats[-1]))[..., :h, :w]
+        if not self.training:
+            out = out.clamp(0.0, 1.0)
+        return out, feats
+
+    def encode(self, padded: torch.Tensor) -> list[torch.Tensor]:
+        """Encoder features ``[(B, widths[i], H/2^i, W/2^i)]`` of an input padded to ``multiple`` (the last one
+        before the bottleneck). Local: each output sees a bounded window of the input."""
         y = self.stem(padded)
         feats = []
         for encoder in self.encoders:
             y = encoder(y)
             feats.append(y)
-        y = self.bottleneck(y)
-        feats[-1] = y
+        return feats
+
+    def decode(self, feats: list[torch.Tensor]) -> torch.Tensor:
+        """Head prediction ``(B, 3 or 6, H, W)`` from the skips and the bottleneck output ``feats[-1]``. Local."""
+        y = feats[-1]
         for decoder, skip in zip(self.decoders, reversed(feats[:-1])):
             y = decoder(y, skip)
-        pred = self.head(y)
+        return self.head(y)
+
+    def global_term(self, deep: torch.Tensor) -> torch.Tensor | None:
+        """The per-image log-gain ``(B, 3, 1, 1)`` from the globally pooled bottleneck output (affine head)."""
+        if self.output != "affine":
+            return None
+        return self.global_gain(deep.mean(dim=(2, 3)))[:, :, None, None]
+
+    def to_image(self, pred: torch.Tensor, padded: torch.Tensor, global_term: torch.Tensor | None) -> torch.Tensor:
+        """The head's prediction applied to the (padded) input: ``x + r`` or ``x * exp(g) + b``."""
         if self.output == "residual":
-            out = padded + pred
-        else:
-            log_gain = pred[:, :3] + self.global_gain(feats[-1].mean(dim=(2, 3)))[:, :, None, None]
-            out = padded * torch.exp(4.0 * torch.tanh(log_gain / 4.0)) + pred[:, 3:]  # gain in [e^-4, e^4]
-        out = out[..., :h, :w]
-        if not self.training:
-            out = out.clamp(0.0, 1.0)
-        return out, feats
+            return padded + pred
+        log_gain = pred[:, :3] + global_term
+        return padded * torch.exp(4.0 * torch.tanh(log_gain / 4.0)) + pred[:, 3:]  # gain in [e^-4, e^4]
 
     def enhance(self, x: torch.Tensor) -> torch.Tensor:
         """Output image only, ``(B, 3, H, W) -> (B, 3, H, W)``."""
