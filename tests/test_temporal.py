@@ -45,3 +45,14 @@ def test_flicker_is_zero_for_identity_and_positive_for_amplified_noise():
     assert flicker(frames, brighter, static) > 0
     with pytest.raises(ValueError):
         flicker(frames, brighter[:3])
+
+
+def test_output_blend_follows_the_momentum():
+    from minelight.temporal import blend_output
+
+    prev, cur = np.zeros((8, 10, 3), np.float32), np.ones((8, 10, 3), np.float32)
+    assert blend_output(None, cur, np.ones((2, 3), np.float32)) is cur
+    assert blend_output(prev, cur, np.zeros((2, 3), np.float32)) is cur
+    np.testing.assert_allclose(blend_output(prev, cur, np.full((2, 3), 0.75, np.float32)), 0.25, atol=1e-6)
+    smoother = TemporalSmoother(SmoothingConfig(output=False))
+    assert smoother.smooth_output(cur, np.ones((2, 3), np.float32)) is cur and smoother.output is None

@@ -151,6 +151,8 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                                         help="Video and --sequence: temporal smoothing (fast method)."),
             sequence: bool = typer.Option(False, "--sequence", help="Treat the images as consecutive video frames."),
             max_frames: int = typer.Option(0, "--max-frames", help="Video: stop after N frames (0 = all)."),
+            preset: str = typer.Option("ultrafast", "--preset", help="Video: x264 preset (ultrafast ... veryslow)."),
+            crf: int = typer.Option(20, "--crf", help="Video: x264 quality, lower is better (18-28)."),
             max_pixels: int = typer.Option(120_000_000, "--max-pixels", help="Refuse larger images."),
             tile: int = typer.Option(0, "--tile", help="Net-S tile size (multiple of 8); 0: auto above 4 MP; -1: off."),
             fmt: Optional[str] = typer.Option(None, "--format", help="Output format, e.g. png (default: as input)."),
@@ -166,14 +168,15 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
     images = [p for p in inputs if p not in videos]
     if source is not None or videos:
         _enhance_videos(([source] if source is not None else []) + videos, output, method, weights, backend, side,
-                        smooth, max_frames, threads, quiet, single=len(inputs) + (source is not None) == 1)
+                        smooth, max_frames, threads, quiet, single=len(inputs) + (source is not None) == 1,
+                        encoding={"preset": preset, "crf": crf})
     if images:
         _enhance_images(images, output, method, weights, "torch" if backend == "auto" else backend, smooth and
                         sequence, fmt, bits, threads, quiet, max_pixels, tile)
 
 
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
-                    max_frames: int, threads: int, quiet: bool, single: bool) -> None:
+                    max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict) -> None:
     from .enhance import Enhancer
     from .temporal import SmoothingConfig
     from .video import is_video_path
@@ -191,7 +194,7 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
         if Path(str(src)).exists() and Path(src).resolve() == dst.resolve():
             raise ValueError(f"{dst}: output would overwrite the input")
         result = enhance_video(enhancer, src, dst, SmoothingConfig() if smooth else None, side, not quiet, max_frames,
-                               notice=lambda m: typer.echo(f"note: {m}", err=True))
+                               notice=lambda m: typer.echo(f"note: {m}", err=True), **encoding)
         state = "interrupted; kept" if result.interrupted else "wrote"
         typer.echo(f"{state} {result.frames} frames to {dst} ({result.fps:.1f} FPS, {enhancer.backend})")
         if result.interrupted:

@@ -23,7 +23,7 @@ from .checkpoint import WeightsError, load_weights
 from .io import (MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
                  write_image)
 from .models.encoder_decoder import EncoderDecoder
-from .models.fast import low_resolution_size
+from .models.fast import apply_correction_array, low_resolution_size
 from .runtime import BACKENDS, TorchRunner, make_runner
 from .temporal import TemporalSmoother
 from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward
@@ -118,10 +118,12 @@ class Enhancer:
         previous = smoother.correction if smoother is not None else None
         if previous is None or previous.shape[-2:] != (h, w):
             previous, momentum = np.zeros((1, 6, h, w), np.float32), np.zeros((h, w), np.float32)
-        out, correction = self.runner(_nchw(img), _nchw(low), previous, momentum[None, None])
+        (correction,) = self.runner(_nchw(low), previous, momentum[None, None])
+        out = apply_correction_array(correction, img)
         if smoother is not None:
             smoother.correction = correction
-        return out[0].transpose(1, 2, 0)
+            out = smoother.smooth_output(out, momentum)
+        return out
 
     def enhance_file(self, src: str | os.PathLike, dst: str | os.PathLike, bits: int = 8,
                      smoother: TemporalSmoother | None = None, max_pixels: int = MAX_PIXELS) -> None:

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .io import atomic_write_bytes
-from .models.fast import FastStudent, apply_correction, downsample, low_resolution_size
+from .models.fast import FastStudent, downsample
 
 
 class ImageGraph(nn.Module):
@@ -45,41 +45,39 @@ class ImageGraph(nn.Module):
 
 
 class FastGraph(nn.Module):
-    """The fast model with temporal smoothing of its correction, as one graph.
+    """The fast model's low-resolution part with temporal smoothing of its correction, as one graph.
 
-    Inputs: ``input`` ``(1, 3, H, W)``; ``low`` ``(1, 3, h, w)`` (``input`` area-downsampled); ``previous``
+    Inputs: ``low`` ``(1, 3, h, w)`` (the frame area-downsampled to longest side ``low_side``); ``previous``
     ``(1, 6, h, w)`` (the last frame's correction, zeros for a still image); ``momentum`` ``(1, 1, h, w)``
-    in [0, 1] (0 = no smoothing). Outputs: ``output`` ``(1, 3, H, W)`` in [0, 1] and the smoothed
-    ``correction`` ``momentum * previous + (1 - momentum) * new`` to feed back with the next frame.
+    in [0, 1] (0 = no smoothing). Output: ``correction`` = ``momentum * previous + (1 - momentum) * new``,
+    the coefficients ``[A, b]``; the enhanced frame is ``A * frame + b`` with ``A``, ``b`` bilinearly
+    upsampled to the frame (``models.fast.apply_correction_array``), which runs outside the graph because
+    OpenCV does it several times faster at full resolution.
     """
 
-    input_names, output_names = ("input", "low", "previous", "momentum"), ("output", "correction")
+    input_names, output_names = ("low", "previous", "momentum"), ("correction",)
 
     def __init__(self, model: FastStudent):
         super().__init__()
         self.model = model.eval()
 
-    def forward(self, x: torch.Tensor, low: torch.Tensor, previous: torch.Tensor,
-                momentum: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, low: torch.Tensor, previous: torch.Tensor, momentum: torch.Tensor) -> torch.Tensor:
         new, _ = self.model.correction(low)  # (1, 6, h, w)
-        correction = momentum * previous + (1.0 - momentum) * new
-        return apply_correction(correction, x).clamp(0.0, 1.0), correction
+        return momentum * previous + (1.0 - momentum) * new
 
     def example(self, height: int, width: int, seed: int = 0, low_side: int = 0) -> tuple[torch.Tensor, ...]:
         """Random inputs for an ``height x width`` frame whose low stream has longest side ``low_side``
         (default: the model's)."""
         g = torch.Generator().manual_seed(seed)
         x = torch.rand(1, 3, height, width, generator=g)
-        low_side = low_side or self.model.config.low_side
-        low = downsample(x, low_side)
-        h, w = low_resolution_size(height, width, low_side)
-        return x, low, torch.rand(1, 6, h, w, generator=g), 0.8 * torch.rand(1, 1, h, w, generator=g)
+        low = downsample(x, low_side or self.model.config.low_side)
+        h, w = low.shape[-2:]
+        return low, torch.rand(1, 6, h, w, generator=g), 0.8 * torch.rand(1, 1, h, w, generator=g)
 
     def dynamic_shapes(self) -> dict:
-        big_h, big_w = torch.export.Dim("height", min=1, max=8192), torch.export.Dim("width", min=1, max=8192)
         h, w = torch.export.Dim("low_height", min=1, max=8192), torch.export.Dim("low_width", min=1, max=8192)
         low = {2: h, 3: w}
-        return {"x": {2: big_h, 3: big_w}, "low": low, "previous": low, "momentum": low}
+        return {"low": low, "previous": low, "momentum": low}
 
 
 def graph_for(model: nn.Module) -> ImageGraph | FastGraph:

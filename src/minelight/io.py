@@ -162,8 +162,8 @@ def check_image(img: np.ndarray) -> np.ndarray:
 
 
 def to_uint8(img: np.ndarray) -> np.ndarray:
-    """Float [0, 1] -> uint8 [0, 255], rounded."""
-    return np.round(np.clip(img, 0.0, 1.0) * 255).astype(np.uint8)
+    """Float [0, 1] -> uint8 [0, 255], rounded, NaN -> 0 (one OpenCV pass after the clip)."""
+    return cv2.convertScaleAbs(np.clip(img, 0.0, 1.0).astype(np.float32, copy=False), alpha=255.0)
 
 
 def from_uint8(img: np.ndarray) -> np.ndarray:

@@ -36,9 +36,12 @@ class VideoJobResult:
 def enhance_video(enhancer: Enhancer, source: str | os.PathLike, output: str | os.PathLike,
                   smoothing: SmoothingConfig | None = SmoothingConfig(), show_side_by_side: bool = False,
                   progress: bool = True, max_frames: int = 0,
-                  notice: Callable[[str], None] = lambda message: None) -> VideoJobResult:
+                  notice: Callable[[str], None] = lambda message: None, preset: str = "ultrafast",
+                  crf: int = 20) -> VideoJobResult:
     """Enhance every frame of ``source`` into ``output`` (H.264). ``smoothing``: temporal smoothing of the
-    fast model's correction (``None``: each frame on its own). ``max_frames`` > 0 stops after that many."""
+    fast model's correction and output (``None``: each frame on its own). ``max_frames`` > 0 stops after
+    that many. ``preset``/``crf``: x264 speed preset (``ultrafast`` keeps up with real time on 2 cores;
+    slower presets make smaller files) and quality."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     reader = VideoReader(source)
@@ -46,7 +49,7 @@ def enhance_video(enhancer: Enhancer, source: str | os.PathLike, output: str | o
         if reader.has_audio:
             notice(f"{source}: the audio track is not carried over to {output}")
         width = reader.width * (2 if show_side_by_side else 1)
-        writer = VideoWriter(output, width, reader.height, reader.fps)
+        writer = VideoWriter(output, width, reader.height, reader.fps, crf=crf, preset=preset)
         smoother = TemporalSmoother(smoothing) if smoothing is not None else None
         total = reader.frames if not max_frames else min(max_frames, reader.frames or max_frames)
         columns = [TextColumn(enhancer.method), BarColumn(), TextColumn("{task.completed} frames"),

@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -32,14 +34,23 @@ from .encoder_decoder import EncoderDecoder
 class FastConfig:
     widths: tuple[int, ...] = (16, 32, 48)  # channels per level of the low-resolution network
     rates: tuple[int, ...] = (1, 2, 5)  # HDC dilation rates
-    low_side: int = 256  # longest side (pixels) of the low-resolution stream
+    low_side: int = 192  # longest side (pixels) of the low-resolution stream (an inference setting)
     radius: int = 2  # guided-filter window radius, in low-resolution pixels
     eps: float = 1e-2  # initial guided-filter regularisation (learned), in units of the normalised guide
 
 
 def box_mean(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Mean over ``(2r+1)^2`` windows, windows clipped at the border. ``(B, C, H, W) -> (B, C, H, W)``."""
-    return F.avg_pool2d(x, 2 * radius + 1, stride=1, padding=radius, count_include_pad=False)
+    """Mean over ``(2r+1)^2`` windows, windows clipped at the border. ``(B, C, H, W) -> (B, C, H, W)``.
+
+    Separable depthwise box sums divided by the window's pixel count: the same numbers as
+    ``avg_pool2d(count_include_pad=False)``, but several times faster in onnxruntime."""
+    k, c = 2 * radius + 1, x.shape[1]
+
+    def box_sum(t: torch.Tensor, channels: int) -> torch.Tensor:
+        t = F.conv2d(t, t.new_ones(channels, 1, 1, k), padding=(0, radius), groups=channels)
+        return F.conv2d(t, t.new_ones(channels, 1, k, 1), padding=(radius, 0), groups=channels)
+
+    return box_sum(x, c) / box_sum(torch.ones_like(x[:, :1]), 1)
 
 
 def guided_coefficients(guide: torch.Tensor, target: torch.Tensor, radius: int,
@@ -74,6 +85,17 @@ def apply_correction(correction: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     ``A * x + b`` (not clamped)."""
     full = F.interpolate(correction, size=x.shape[-2:], mode="bilinear", align_corners=False)
     return full[:, :3] * x + full[:, 3:]
+
+
+def apply_correction_array(correction: np.ndarray, img: np.ndarray) -> np.ndarray:
+    """:func:`apply_correction` for one ``(H, W, 3)`` float32 image with OpenCV (the fast path used for
+    inference): ``correction`` ``(1, 6, h, w)`` -> ``A * img + b`` clipped to [0, 1], float32 ``(H, W, 3)``."""
+    size = (img.shape[1], img.shape[0])
+    a = cv2.resize(np.ascontiguousarray(correction[0, :3].transpose(1, 2, 0)), size, interpolation=cv2.INTER_LINEAR)
+    b = cv2.resize(np.ascontiguousarray(correction[0, 3:].transpose(1, 2, 0)), size, interpolation=cv2.INTER_LINEAR)
+    out = cv2.multiply(a.reshape(img.shape), img)
+    cv2.add(out, b.reshape(img.shape), dst=out)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 class FastStudent(nn.Module):
