@@ -32,3 +32,15 @@ def test_bad_tile_sizes(tile, halo):
     model = Student(StudentConfig(widths=(8, 8, 8, 8))).eval()
     with pytest.raises(ValueError):
         tiled_forward(model, torch.rand(1, 3, 20, 20), tile, halo)
+
+
+def test_zero_dce_tiles_equal_untiled():
+    from minelight.models import ZeroDCE, ZeroDCEConfig
+    from minelight.tiling import tiled_local
+
+    torch.manual_seed(0)
+    model = ZeroDCE(ZeroDCEConfig(channels=8)).eval()
+    x = torch.rand(1, 3, 45, 67) * 0.3
+    with torch.no_grad():
+        expected = model(x)[0]
+    assert (tiled_local(model, x, tile=16, halo=8) - expected).abs().max() < 1e-5

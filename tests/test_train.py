@@ -214,3 +214,20 @@ def test_torchrun_two_processes_equal_one_process_with_the_same_global_batch(tmp
     (a, _), (b, _) = load_weights(single / "model.safetensors"), load_weights(multi / "model.safetensors")
     for x, y in zip(a.state_dict().values(), b.state_dict().values()):
         torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-5)
+
+
+def test_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, image_folder, pair_folder,
+                                                                           monkeypatch):
+    cfg = _student_cfg(tmp_path, image_folder, pair_folder, "")
+    cfg.steps = 2
+    train_student(cfg, progress=False)
+    import minelight.train as train_module
+
+    def nan_loss(self, pred, target):
+        return pred.sum() * float("nan"), {}
+
+    monkeypatch.setattr(train_module.ReconstructionLoss, "forward", nan_loss)
+    cfg.steps = 4
+    with pytest.raises(TrainingError, match="non-finite loss at step 2"):
+        train_student(cfg, resume=True, progress=False)
+    assert load_checkpoint(f"{cfg.out}/last.pt")["step"] == 2

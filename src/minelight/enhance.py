@@ -26,7 +26,7 @@ from .models.encoder_decoder import EncoderDecoder
 from .models.fast import apply_correction_array, low_resolution_size
 from .runtime import BACKENDS, TorchRunner, make_runner
 from .temporal import TemporalSmoother
-from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward
+from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward, tiled_local
 
 NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
 
@@ -54,8 +54,9 @@ class Enhancer:
     ``threads``: torch / onnxruntime threads (0 = their default).
     ``backend``: ``torch``, ``onnxruntime`` or ``auto`` (onnxruntime when a matching ``.onnx`` is beside
     the weights) for neural methods.
-    ``tile``: tiled inference for Net-S / Net-T (:mod:`minelight.tiling`, equal to untiled): 0 = for images
-    over ``AUTO_TILE_PIXELS``, a positive multiple of 8 = always with that tile size, -1 = never.
+    ``tile``: tiled inference for Net-S, Net-T and Zero-DCE (:mod:`minelight.tiling`, equal to untiled):
+    0 = for images over ``AUTO_TILE_PIXELS``, a positive multiple of 8 = always with that size, -1 = never.
+    (The fast model needs none: its network runs at low resolution.)
     """
 
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
@@ -99,13 +100,14 @@ class Enhancer:
             return self._enhance_fast(img, smoother)
         tile = self._tile_size(img)
         if tile:
-            return to_array(tiled_forward(self.model, to_tensor(img), tile))
+            tiled = tiled_forward if isinstance(self.model, EncoderDecoder) else tiled_local
+            return to_array(tiled(self.model, to_tensor(img), tile))
         if self.runner is not None:
             return self.runner(_nchw(img))[0][0].transpose(1, 2, 0)
         return np.clip(BASELINES[self.method](img), 0.0, 1.0).astype(np.float32)
 
     def _tile_size(self, img: np.ndarray) -> int:
-        if not isinstance(self.model, EncoderDecoder) or self.tile < 0:
+        if self.model is None or self.method == "fast" or self.tile < 0:
             return 0
         if self.tile > 0:
             return self.tile

@@ -74,3 +74,21 @@ def tiled_forward(model: EncoderDecoder, x: torch.Tensor, tile: int = DEFAULT_TI
             core = image[..., y0 - ry0:min(y1, h) - ry0, x0 - rx0:min(x1, w) - rx0]
             out[..., y0:min(y1, h), x0:min(x1, w)] = core.clamp(0.0, 1.0)
     return out
+
+
+@torch.inference_mode()
+def tiled_local(model: torch.nn.Module, x: torch.Tensor, tile: int = DEFAULT_TILE, halo: int = 16) -> torch.Tensor:
+    """Overlapping tiles for a purely local network (``model(x)[0]`` depends on a bounded window, e.g.
+    Zero-DCE's seven 3x3 convolutions: 7 pixels): each tile runs with ``halo`` pixels of context and its
+    core is kept, so the result equals the untiled one when ``halo`` covers the receptive field."""
+    if x.ndim != 4 or x.shape[0] != 1 or tile <= 0 or halo < 0:
+        raise ValueError(f"expected a (1, 3, H, W) tensor, a positive tile and a halo >= 0, got "
+                         f"{tuple(x.shape)}, {tile}, {halo}")
+    model.eval()
+    h, w = x.shape[-2:]
+    out = torch.empty_like(x)
+    for y0, y1, ry0, ry1 in _spans(h, tile, halo, h):
+        for x0, x1, rx0, rx1 in _spans(w, tile, halo, w):
+            result = model(x[..., ry0:ry1, rx0:rx1])[0]
+            out[..., y0:y1, x0:x1] = result[..., y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0].clamp(0.0, 1.0)
+    return out
