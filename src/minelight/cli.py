@@ -332,6 +332,33 @@ def benchmark(methods: str = typer.Option("student,clahe,lime,he,gamma", "--meth
 
 @app.command()
 @guarded
+def ablate(study: str = typer.Option(..., "--study", help="teacher, loss, distill or blocks."),
+           data: Optional[list[Path]] = DataOpt,
+           val: Path = typer.Option(..., "--val", help="LOL-layout validation pairs (PSNR/SSIM)."),
+           unpaired: Optional[list[str]] = typer.Option(None, "--unpaired", help="NAME=DIR for NIQE (repeatable)."),
+           out: Path = typer.Option(..., "--out", help="Study folder: one run per variant and seed, results.*"),
+           seeds: str = typer.Option("0", "--seeds", help="Comma-separated seeds, e.g. 0,1,2."),
+           teacher: str = typer.Option("shipped", "--teacher", help="The pretrained Net-T (default: shipped)."),
+           steps: Optional[int] = StepsOpt, batch_size: Optional[int] = BatchOpt, crop: Optional[int] = CropOpt,
+           lr: Optional[float] = LrOpt, threads: Optional[int] = ThreadsOpt,
+           overrides: Optional[list[str]] = SetOpt, quiet: bool = QuietOpt):
+    """Train and evaluate every variant of an ablation study; results.csv and results.md in --out.
+
+    Default budget: 300 steps per run (--steps for more, e.g. on a GPU); PSNR/SSIM on the first 20 val
+    pairs (--set val_images=0 for all)."""
+    from .ablate import run_study
+    from .train import StudentRunConfig
+
+    base = _run_config(StudentRunConfig(), data, val, None, steps or 300, batch_size, crop, lr, None, threads,
+                       overrides)
+    seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    run_study(study, base, seed_list, _named_folders(unpaired, "--unpaired"), out, teacher,
+              progress=(lambda m: None) if quiet else (lambda m: typer.echo(m, err=True)))
+    typer.echo(f"wrote {out / 'results.csv'} and {out / 'results.md'}")
+
+
+@app.command()
+@guarded
 def info():
     """The shipped models: parameters, MACs at 256x256, and how their weights were made."""
     from importlib import resources
