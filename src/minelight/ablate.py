@@ -22,9 +22,8 @@ import numpy as np
 
 from .config import apply_overrides
 from .data import load_pairs
-from .io import list_images, read_image, to_tensor
+from .io import list_images, read_image
 from .metrics.composite import COMPOSITE_METRICS, composite_index
-from .metrics.full_reference import psnr, ssim
 from .metrics.registry import METRICS
 from .train import StudentRunConfig, train_student
 
@@ -69,8 +68,8 @@ def evaluate(weights: Path, val: str, unpaired: dict[str, str], val_images: int 
     scores: dict[str, float] = {}
     pairs = load_pairs(val)[: val_images or None]
     outs = [(enhancer.enhance_array(low), high) for _, low, high in pairs]
-    scores["psnr"] = float(np.mean([float(psnr(to_tensor(o), to_tensor(h))[0]) for o, h in outs]))
-    scores["ssim"] = float(np.mean([float(ssim(to_tensor(o), to_tensor(h))[0]) for o, h in outs]))
+    for metric in ("psnr", "ssim"):
+        scores[metric] = float(np.mean([METRICS[metric].fn(out, high) for out, high in outs]))
     for name, folder in unpaired.items():
         enhanced = [enhancer.enhance_array(read_image(p)) for p in list_images(folder)]
         for metric in COMPOSITE_METRICS:

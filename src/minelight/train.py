@@ -28,9 +28,9 @@ from .checkpoint import WeightsError, load_latest_checkpoint, load_weights, save
 from .data import PairSampler, load_folder, load_pairs
 from .degrade import DegradeConfig, degrade, light_corruption
 from .io import list_images, read_image, to_tensor, to_uint8
-from .losses import DistillConfig, DistillLoss, ReconstructionConfig, ReconstructionLoss
+from .losses import (DistillConfig, DistillLoss, ReconstructionConfig, ReconstructionLoss, attention_transfer,
+                     charbonnier)
 from .metrics.full_reference import psnr
-from .losses import attention_transfer, charbonnier
 from .models import FastConfig, FastStudent, Student, StudentConfig, Teacher, TeacherConfig, ZeroDCE, ZeroDCEConfig
 from .models.fast import downsample
 from .zero_reference import ZeroReferenceConfig, ZeroReferenceLoss
@@ -100,23 +100,10 @@ class TrainingError(RuntimeError):
     """Training cannot go on (bad data, bad teacher, non-finite loss)."""
 
 
-def build_teacher(spec: str, widths: tuple[int, ...], seed: int) -> Teacher | None:
-    """The frozen Net-T for distillation: loaded from weights, random (seeded), or None."""
-    if not spec:
-        return None
-    if spec == "random":
-        torch.manual_seed(seed + 10_000)
-        teacher = Teacher(TeacherConfig(widths=widths))
-    else:
-        try:
-            teacher, _ = load_weights(spec, expect="teacher")
-        except WeightsError as err:
-            raise TrainingError(str(err)) from None
-        if tuple(teacher.config.widths) != tuple(widths):
-            raise TrainingError(f"{spec}: teacher widths {teacher.config.widths} differ from the student's {widths}")
-    teacher.eval()
-    teacher.requires_grad_(False)
-    return teacher
+def _freeze(model: nn.Module) -> nn.Module:
+    model.eval()
+    model.requires_grad_(False)
+    return model
 
 
 def _frozen(spec: str, name: str) -> nn.Module | None:
@@ -129,9 +116,18 @@ def _frozen(spec: str, name: str) -> nn.Module | None:
         model, _ = load_weights(shipped_weights(name) if spec == "shipped" else spec, expect=name)
     except WeightsError as err:
         raise TrainingError(str(err)) from None
-    model.eval()
-    model.requires_grad_(False)
-    return model
+    return _freeze(model)
+
+
+def build_teacher(spec: str, widths: tuple[int, ...], seed: int) -> Teacher | None:
+    """The frozen Net-T for distillation: loaded from weights ("shipped" or a path), random (seeded), or None."""
+    if spec == "random":
+        torch.manual_seed(seed + 10_000)
+        return _freeze(Teacher(TeacherConfig(widths=widths)))
+    teacher = _frozen(spec, "teacher")
+    if teacher is not None and tuple(teacher.config.widths) != tuple(widths):
+        raise TrainingError(f"{spec}: teacher widths {teacher.config.widths} differ from the student's {widths}")
+    return teacher
 
 
 def _lr_lambda(cfg: RunConfig):
