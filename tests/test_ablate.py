@@ -10,7 +10,7 @@ runner = CliRunner()
 
 
 def test_ablate_teacher_study_end_to_end_on_a_tiny_config(tmp_path, image_folder, pair_folder, teacher_weights):
-    from minelight.io import write_image
+    from minelight.io import read_image, write_image
 
     from .conftest import scene
 
@@ -36,6 +36,9 @@ def test_ablate_teacher_study_end_to_end_on_a_tiny_config(tmp_path, image_folder
         assert "attention" not in next(csv.reader(f))
     with open(out / "random_frozen_net_t" / "seed0" / "log.csv") as f:
         assert "attention" in next(csv.reader(f))
+    curves, grid = read_image(out / "curves.png"), read_image(out / "examples.jpg")
+    assert curves.shape[1] > 300
+    assert grid.shape[0] > 2 * 160 and grid.shape[1] > 4 * 100  # 2 images x (input + 3 variants)
 
 
 def test_every_study_has_variants_and_unknown_is_an_error():

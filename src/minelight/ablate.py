@@ -79,8 +79,10 @@ def evaluate(weights: Path, val: str, unpaired: dict[str, str], val_images: int 
 
 
 def run_study(study: str, base: StudentRunConfig, seeds: list[int], unpaired: dict[str, str], out: str | Path,
-              teacher: str = "shipped", progress: Callable[[str], None] = print) -> list[dict]:
-    """Train and evaluate every variant of ``study`` for every seed; writes and returns the rows."""
+              teacher: str = "shipped", progress: Callable[[str], None] = print, examples: int = 2) -> list[dict]:
+    """Train and evaluate every variant of ``study`` for every seed; writes and returns the rows, and the
+    figures: ``curves.png`` and ``examples.jpg`` (first ``examples`` images of each unpaired folder, first
+    seed's weights)."""
     from .enhance import shipped_weights
 
     teacher_path = str(shipped_weights("teacher")) if teacher == "shipped" else teacher
@@ -102,7 +104,19 @@ def run_study(study: str, base: StudentRunConfig, seeds: list[int], unpaired: di
             for variant_name, value in composite_index(means).items():
                 next(r for r in rows if r["seed"] == seed and r["variant"] == variant_name)[f"{name}_composite"] = value
     _write(out, study, rows)
+    write_figures(out, [v.name for v in variants(study, teacher_path)], seeds,
+                  [p for folder in unpaired.values() for p in list_images(folder)[:examples]])
     return rows
+
+
+def write_figures(out: Path, names: list[str], seeds: list[int], images: list[Path]) -> None:
+    """``curves.png`` from every run's log, ``examples.jpg`` from the first seed's weights."""
+    from .ablate_figures import example_grid, plot_curves
+
+    plot_curves({n: [out / _slug(n) / f"seed{s}" for s in seeds] for n in names}, out / "curves.png")
+    if images:
+        example_grid({n: out / _slug(n) / f"seed{seeds[0]}" / "model.safetensors" for n in names}, images,
+                     out / "examples.jpg")
 
 
 def _slug(name: str) -> str:

@@ -21,22 +21,21 @@ def test_noise_raises_niqe_and_it_is_deterministic():
     assert niqe(clean) == niqe(clean.copy())
 
 
-KNOWN_DEVIATIONS = {"DICM/53.jpg", "DICM/66.jpg", "LIME/7.bmp"}  # off by 0.042, 0.075, 0.062: open bug
+# Images with clipped flat regions (where float precision matters) plus every 8th image; the whole
+# reference set is compared by benchmarks/niqe_reference.py.
+FLAT_REGIONS = {"DICM/53.jpg", "DICM/66.jpg", "LIME/7.bmp"}
 
 
 def _reference_rows() -> list[dict[str, str]]:
     if not REFERENCE.is_file():
         return []
     with REFERENCE.open() as f:
-        return list(csv.DictReader(f))
+        rows = list(csv.DictReader(f))
+    return [r for i, r in enumerate(rows) if r["image"] in FLAT_REGIONS or i % 8 == 0]
 
 
 @pytest.mark.skipif(not REFERENCE.is_file(), reason="../shared/data/niqe not present")
-@pytest.mark.parametrize("row", [
-    pytest.param(r, id=r["image"], marks=pytest.mark.xfail(strict=True, reason="known NIQE deviation > 0.02"))
-    if r["image"] in KNOWN_DEVIATIONS else pytest.param(r, id=r["image"])
-    for r in _reference_rows()
-])
+@pytest.mark.parametrize("row", _reference_rows(), ids=lambda r: r["image"])
 def test_matches_reference_value_within_0_02(row):
     path, value = SHARED / "unpaired" / row["image"], float(row["niqe"])
     assert abs(niqe(read_image(path)) - value) <= 0.02

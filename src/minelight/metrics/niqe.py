@@ -8,10 +8,15 @@ Procedure: 8-bit RGB -> Y of BT.601 YCbCr ([16, 235], rounded); crop to whole 96
 scales (the second by MATLAB ``imresize(.., 0.5)``: bicubic with antialiasing), MSCN coefficients with
 the 7x7 Gaussian window, 18 AGGD/GGD features per block; multivariate Gaussian fit to the blocks'
 features; distance to the pristine model.
+
+The image arrays are float32, as in BasicSR's implementation that gives the reference values: in flat
+regions (clipped black or white) the local variance is a difference of nearly equal numbers, and
+float64 arithmetic there changed NIQE by up to 0.075 on DICM/66 (float32 matches within 1e-3).
 """
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,23 +99,27 @@ def niqe_luma(y: np.ndarray) -> float:
     if nh * nw < 2:
         raise ValueError(f"NIQE needs at least two {BLOCK}x{BLOCK} blocks ({2 * BLOCK}x{BLOCK} pixels), "
                          f"got {y.shape[1]}x{y.shape[0]}")
-    img = y[: nh * BLOCK, : nw * BLOCK].astype(np.float64)
+    img = y[: nh * BLOCK, : nw * BLOCK].astype(np.float32)
     per_scale = []
-    for scale in (1, 2):
-        mu = convolve(img, window, mode="nearest")
-        sigma = np.sqrt(np.abs(convolve(img * img, window, mode="nearest") - mu * mu))
-        mscn = (img - mu) / (sigma + 1)
-        b = BLOCK // scale
-        per_scale.append(np.array([
-            _block_features(mscn[i * b : (i + 1) * b, j * b : (j + 1) * b]) for j in range(nw) for i in range(nh)
-        ]))
-        if scale == 1:
-            img = imresize_half(img / 255.0) * 255.0
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # flat blocks: empty AGGD sides give NaN features
+        per_scale.append(_scale_features(img, window, BLOCK, nh, nw))
+        half = (imresize_half(img / np.float32(255)) * 255).astype(np.float32)
+        per_scale.append(_scale_features(half, window, BLOCK // 2, nh, nw))
     feats = np.concatenate(per_scale, axis=1)  # (blocks, 36)
     mu_d = np.nanmean(feats, axis=0)
     cov_d = np.cov(feats[~np.isnan(feats).any(axis=1)], rowvar=False)
     diff = mu_p - mu_d
     return float(np.sqrt(diff @ np.linalg.pinv((cov_p + cov_d) / 2) @ diff))
+
+
+def _scale_features(img: np.ndarray, window: np.ndarray, b: int, nh: int, nw: int) -> np.ndarray:
+    """Features ``(nh * nw, 18)`` of the ``b x b`` blocks of the MSCN coefficients of ``img`` (float32)."""
+    mu = convolve(img, window, mode="nearest")
+    sigma = np.sqrt(np.abs(convolve(img * img, window, mode="nearest") - mu * mu))
+    mscn = (img - mu) / (sigma + 1)
+    return np.array([_block_features(mscn[i * b : (i + 1) * b, j * b : (j + 1) * b])
+                     for j in range(nw) for i in range(nh)])
 
 
 def rgb_to_luma(img: np.ndarray) -> np.ndarray:
