@@ -21,14 +21,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import convolve
 from scipy.special import gamma as gamma_fn
 
 from ..io import check_image, to_uint8
+from .natural_scene import aggd_fit, imresize_half, mscn
 
 BLOCK = 96
-_GAM = np.arange(0.2, 10.001, 0.001)
-_R_GAM = gamma_fn(2 / _GAM) ** 2 / (gamma_fn(1 / _GAM) * gamma_fn(3 / _GAM))
 
 
 @lru_cache(maxsize=1)
@@ -38,56 +36,18 @@ def pristine_model() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return params["mu_pris_param"][0], params["cov_pris_param"], params["gaussian_window"]
 
 
-def _cubic(x: np.ndarray) -> np.ndarray:
-    ax = np.abs(x)
-    ax2, ax3 = ax**2, ax**3
-    return (1.5 * ax3 - 2.5 * ax2 + 1) * (ax <= 1) + (-0.5 * ax3 + 2.5 * ax2 - 4 * ax + 2) * ((ax > 1) & (ax <= 2))
-
-
-def _contributions(in_len: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """MATLAB imresize weights ``(out, P)`` and 0-based source indices for one axis (bicubic, antialiased)."""
-    out_len = int(np.ceil(in_len * scale))
-    width = 4.0 / scale if scale < 1 else 4.0
-    x = np.arange(1, out_len + 1)
-    u = x / scale + 0.5 * (1 - 1 / scale)
-    left = np.floor(u - width / 2)
-    taps = int(np.ceil(width)) + 2
-    indices = left[:, None] + np.arange(taps)[None]  # 1-based, (out, taps)
-    dist = u[:, None] - indices
-    weights = scale * _cubic(scale * dist) if scale < 1 else _cubic(dist)
-    weights = weights / weights.sum(axis=1, keepdims=True)
-    keep = np.any(weights != 0, axis=0)
-    weights, indices = weights[:, keep], indices[:, keep]
-    mirror = np.concatenate([np.arange(in_len), np.arange(in_len)[::-1]])  # symmetric boundary
-    return weights, mirror[np.mod(indices.astype(int) - 1, 2 * in_len)]
-
-
-def imresize_half(img: np.ndarray) -> np.ndarray:
-    """MATLAB ``imresize(img, 0.5)`` (bicubic, antialiasing) of a 2-D float array."""
-    w, idx = _contributions(img.shape[0], 0.5)
-    img = np.einsum("op,opw->ow", w, img[idx])  # rows first, as MATLAB does for equal scales
-    w, idx = _contributions(img.shape[1], 0.5)
-    return np.einsum("op,hop->ho", w, img[:, idx])
-
-
-def _aggd(x: np.ndarray) -> tuple[float, float, float]:
-    """Asymmetric generalised Gaussian fit by moment matching: (alpha, beta_left, beta_right)."""
-    x = x.ravel()
-    left = np.sqrt(np.mean(x[x < 0] ** 2))
-    right = np.sqrt(np.mean(x[x > 0] ** 2))
-    g = left / right
-    rhat = np.mean(np.abs(x)) ** 2 / np.mean(x**2)
-    rnorm = rhat * (g**3 + 1) * (g + 1) / (g**2 + 1) ** 2
-    alpha = _GAM[np.argmin((_R_GAM - rnorm) ** 2)]
+def _betas(x: np.ndarray) -> tuple[float, float, float]:
+    """AGGD fit as (alpha, beta_left, beta_right): the scale parameters, not the standard deviations."""
+    alpha, left, right = aggd_fit(x)
     factor = np.sqrt(gamma_fn(1 / alpha) / gamma_fn(3 / alpha))
     return alpha, left * factor, right * factor
 
 
 def _block_features(block: np.ndarray) -> list[float]:
-    alpha, bl, br = _aggd(block)
+    alpha, bl, br = _betas(block)
     feats = [alpha, (bl + br) / 2]
     for shift in ((0, 1), (1, 0), (1, 1), (1, -1)):
-        alpha, bl, br = _aggd(block * np.roll(block, shift, axis=(0, 1)))
+        alpha, bl, br = _betas(block * np.roll(block, shift, axis=(0, 1)))
         feats += [alpha, (br - bl) * gamma_fn(2 / alpha) / gamma_fn(1 / alpha), bl, br]
     return feats
 
@@ -115,10 +75,8 @@ def niqe_luma(y: np.ndarray) -> float:
 
 def _scale_features(img: np.ndarray, window: np.ndarray, b: int, nh: int, nw: int) -> np.ndarray:
     """Features ``(nh * nw, 18)`` of the ``b x b`` blocks of the MSCN coefficients of ``img`` (float32)."""
-    mu = convolve(img, window, mode="nearest")
-    sigma = np.sqrt(np.abs(convolve(img * img, window, mode="nearest") - mu * mu))
-    mscn = (img - mu) / (sigma + 1)
-    return np.array([_block_features(mscn[i * b : (i + 1) * b, j * b : (j + 1) * b])
+    coeffs = mscn(img, window)
+    return np.array([_block_features(coeffs[i * b : (i + 1) * b, j * b : (j + 1) * b])
                      for j in range(nw) for i in range(nh)])
 
 
