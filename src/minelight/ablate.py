@@ -79,10 +79,11 @@ def evaluate(weights: Path, val: str, unpaired: dict[str, str], val_images: int 
 
 
 def run_study(study: str, base: StudentRunConfig, seeds: list[int], unpaired: dict[str, str], out: str | Path,
-              teacher: str = "shipped", progress: Callable[[str], None] = print, examples: int = 2) -> list[dict]:
+              teacher: str = "shipped", progress: Callable[[str], None] = print,
+              examples: list[Path] | None = None) -> list[dict]:
     """Train and evaluate every variant of ``study`` for every seed; writes and returns the rows, and the
-    figures: ``curves.png`` and ``examples.jpg`` (first ``examples`` images of each unpaired folder, first
-    seed's weights)."""
+    figures: ``curves.png`` and ``examples.jpg`` (the ``examples`` images through the first seed's
+    weights; none: no grid)."""
     from .enhance import shipped_weights
 
     teacher_path = str(shipped_weights("teacher")) if teacher == "shipped" else teacher
@@ -104,8 +105,7 @@ def run_study(study: str, base: StudentRunConfig, seeds: list[int], unpaired: di
             for variant_name, value in composite_index(means).items():
                 next(r for r in rows if r["seed"] == seed and r["variant"] == variant_name)[f"{name}_composite"] = value
     _write(out, study, rows)
-    write_figures(out, [v.name for v in variants(study, teacher_path)], seeds,
-                  [p for folder in unpaired.values() for p in list_images(folder)[:examples]])
+    write_figures(out, [v.name for v in variants(study, teacher_path)], seeds, examples or [])
     return rows
 
 

@@ -339,7 +339,8 @@ def ablate(study: str = typer.Option(..., "--study", help="teacher, loss, distil
            out: Path = typer.Option(..., "--out", help="Study folder: one run per variant and seed, results.*"),
            seeds: Optional[str] = typer.Option(None, "--seeds",
                                                help="Comma-separated seeds (default 0,1,2 for teacher, else 0)."),
-           examples: int = typer.Option(2, "--examples", help="Images per --unpaired folder in examples.jpg."),
+           examples: Optional[Path] = typer.Option(
+               None, "--examples", help="Folder of images for examples.jpg (default: 2 per --unpaired folder)."),
            teacher: str = typer.Option("shipped", "--teacher", help="The pretrained Net-T (default: shipped)."),
            steps: Optional[int] = StepsOpt, batch_size: Optional[int] = BatchOpt, crop: Optional[int] = CropOpt,
            lr: Optional[float] = LrOpt, threads: Optional[int] = ThreadsOpt,
@@ -350,16 +351,19 @@ def ablate(study: str = typer.Option(..., "--study", help="teacher, loss, distil
     Default budget: 300 steps per run (--steps for more, e.g. on a GPU); PSNR/SSIM on the first 20 val
     pairs (--set val_images=0 for all); seeds 0,1,2 for the teacher study, 0 for the others."""
     from .ablate import run_study
+    from .io import list_images
     from .train import StudentRunConfig
 
     base = _run_config(StudentRunConfig(), data, val, None, steps or 300, batch_size, crop, lr, None, threads,
                        overrides)
     seeds = seeds if seeds is not None else ("0,1,2" if study == "teacher" else "0")
     seed_list = [int(s) for s in seeds.split(",") if s.strip()]
-    run_study(study, base, seed_list, _named_folders(unpaired, "--unpaired"), out, teacher,
-              progress=(lambda m: None) if quiet else (lambda m: typer.echo(m, err=True)), examples=examples)
+    folders = _named_folders(unpaired, "--unpaired")
+    pictures = list_images(examples) if examples else [p for f in folders.values() for p in list_images(f)[:2]]
+    run_study(study, base, seed_list, folders, out, teacher,
+              progress=(lambda m: None) if quiet else (lambda m: typer.echo(m, err=True)), examples=pictures)
     typer.echo(f"wrote {out / 'results.csv'}, {out / 'results.md'}, {out / 'curves.png'}"
-               + (f", {out / 'examples.jpg'}" if examples and unpaired else ""))
+               + (f", {out / 'examples.jpg'}" if pictures else ""))
 
 
 @app.command()
