@@ -43,6 +43,11 @@ def test_ablation_switches_change_the_architecture():
     names = lambda m: {type(x).__name__ for x in m.modules()}  # noqa: E731
     assert "HybridDilatedConv" in names(full) and "HybridDilatedConv" not in names(plain)
     assert "ChannelAttention" in names(full) and "ChannelAttention" not in names(plain)
+    no_rir = Student(StudentConfig(**{**TINY_STUDENT, "rir": False}))
+    assert "ResidualInResidual" in names(full) and "ResidualInResidual" not in names(no_rir)
+    blocks = lambda m: sum(type(x).__name__ == "ResidualBlock" for x in m.modules())  # noqa: E731
+    assert blocks(no_rir) == blocks(full) > 0  # the same residual blocks, without the groups
+    assert no_rir(torch.rand(1, 3, 40, 56))[0].shape == (1, 3, 40, 56)
 
 
 def test_unknown_model_name():

@@ -47,7 +47,7 @@ def _studies(teacher: str) -> dict[str, list[Variant]]:
                                                         f"distill.tau={t}")) for t in (1, 2, 4)],
                     Variant("all combined", ("distill.feature=1", "distill.attention=10", "distill.channel=0.5"))],
         "blocks": [Variant("HDC + improved RIR"), Variant("plain 3x3 encoder", ("model.hdc=false",)),
-                   Variant("RIR without attention", ("model.attention=false",))],
+                   Variant("plain residual blocks", ("model.rir=false",))],
     }
 
 

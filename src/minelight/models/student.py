@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from .blocks import HybridDilatedConv, ResidualInResidual, conv_act
+from .blocks import HybridDilatedConv, ResidualBlock, ResidualInResidual, conv_act
 from .encoder_decoder import EncoderDecoder
 
 
@@ -18,6 +18,7 @@ class StudentConfig:
     rir_groups: int = 2  # RIR groups at the coarsest level
     blocks_per_group: int = 2  # residual blocks inside each group
     attention: bool = True  # channel-attention gate inside each group ("improved" RIR)
+    rir: bool = True  # False: the same number of plain residual blocks, no groups (ablation)
     output: str = "affine"  # "affine": per-pixel gain + offset with a global exposure term; "residual": x + r
 
 
@@ -31,6 +32,8 @@ class Student(EncoderDecoder):
             return HybridDilatedConv(ch, config.rates) if config.hdc else conv_act(ch, ch)
 
         def bottleneck(ch: int) -> nn.Module:
+            if not config.rir:
+                return nn.Sequential(*[ResidualBlock(ch) for _ in range(config.rir_groups * config.blocks_per_group)])
             groups = [
                 ResidualInResidual(ch, config.blocks_per_group, config.attention) for _ in range(config.rir_groups)
             ]
