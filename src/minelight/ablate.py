@@ -54,6 +54,11 @@ def _studies(teacher: str) -> dict[str, list[Variant]]:
 STUDIES = tuple(_studies(""))
 
 
+def default_seeds(study: str) -> list[int]:
+    """Three seeds for the teacher study (the paper's main claim), one for the others."""
+    return [0, 1, 2] if study == "teacher" else [0]
+
+
 def variants(study: str, teacher: str) -> list[Variant]:
     if study not in STUDIES:
         raise ValueError(f"unknown study {study!r}; choose from {', '.join(STUDIES)}")
@@ -89,7 +94,8 @@ def run_study(study: str, base: StudentRunConfig, seeds: list[int], unpaired: di
     teacher_path = str(shipped_weights("teacher")) if teacher == "shipped" else teacher
     out = Path(out)
     rows = []
-    for variant in variants(study, teacher_path):
+    study_variants = variants(study, teacher_path)
+    for variant in study_variants:
         for seed in seeds:
             cfg = copy.deepcopy(base)
             cfg.teacher = teacher_path
@@ -105,7 +111,7 @@ def run_study(study: str, base: StudentRunConfig, seeds: list[int], unpaired: di
             for variant_name, value in composite_index(means).items():
                 next(r for r in rows if r["seed"] == seed and r["variant"] == variant_name)[f"{name}_composite"] = value
     _write(out, study, rows)
-    write_figures(out, [v.name for v in variants(study, teacher_path)], seeds, examples or [])
+    write_figures(out, [v.name for v in study_variants], seeds, examples or [])
     return rows
 
 

@@ -350,14 +350,13 @@ def ablate(study: str = typer.Option(..., "--study", help="teacher, loss, distil
 
     Default budget: 300 steps per run (--steps for more, e.g. on a GPU); PSNR/SSIM on the first 20 val
     pairs (--set val_images=0 for all); seeds 0,1,2 for the teacher study, 0 for the others."""
-    from .ablate import run_study
+    from .ablate import default_seeds, run_study
     from .io import list_images
     from .train import StudentRunConfig
 
     base = _run_config(StudentRunConfig(), data, val, None, steps or 300, batch_size, crop, lr, None, threads,
                        overrides)
-    seeds = seeds if seeds is not None else ("0,1,2" if study == "teacher" else "0")
-    seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    seed_list = [int(s) for s in seeds.split(",") if s.strip()] if seeds is not None else default_seeds(study)
     folders = _named_folders(unpaired, "--unpaired")
     pictures = list_images(examples) if examples else [p for f in folders.values() for p in list_images(f)[:2]]
     run_study(study, base, seed_list, folders, out, teacher,

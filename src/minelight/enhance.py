@@ -107,7 +107,7 @@ class Enhancer:
         return np.clip(BASELINES[self.method](img), 0.0, 1.0).astype(np.float32)
 
     def _tile_size(self, img: np.ndarray) -> int:
-        if self.model is None or self.method == "fast" or self.tile < 0:
+        if self.model is None or self.tile < 0:  # (the fast model never gets here)
             return 0
         if self.tile > 0:
             return self.tile
