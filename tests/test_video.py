@@ -144,6 +144,24 @@ def test_smoothing_resets_on_a_scene_cut_and_a_cut_frame_equals_per_frame_proces
     np.testing.assert_allclose(after_cut, enhancer.enhance_array(cut), atol=1e-6)
 
 
+@pytest.mark.parametrize("motion_side", [0, 96])
+def test_motion_is_measured_at_motion_side_so_small_movers_leave_no_trail(fast_weights, motion_side):
+    from minelight.temporal import SmoothingConfig, TemporalSmoother
+
+    enhancer = Enhancer("fast", fast_weights)  # low_side 24: one correction pixel is 4x4 frame pixels
+    background = np.full((72, 96, 3), 0.1, np.float32)
+    frames = []
+    for x in (8, 8, 60, 60):  # a 3x3 bright spot jumps to another place, then stays
+        f = background.copy()
+        f[30:33, x:x + 3] = 0.9
+        frames.append(f)
+    smoother = TemporalSmoother(SmoothingConfig(motion_side=motion_side))
+    outs = [enhancer.enhance_array(f, smoother) for f in frames]
+    assert smoother.previous.shape[:2] == ((72, 96) if motion_side else (18, 24))
+    trail = outs[2][30:33, 8:11].mean() - outs[2][40:43, 8:11].mean()  # the old place vs plain background
+    assert (abs(trail) < 0.05) == bool(motion_side)  # the fine measure sees it move; a coarse one blends it
+
+
 def test_export_fast_then_onnxruntime_backend_matches_torch_and_auto_finds_it(tmp_path, fast_weights):
     from minelight.temporal import TemporalSmoother
 

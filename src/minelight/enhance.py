@@ -43,6 +43,11 @@ def shipped_weights(name: str) -> Path:
     return path
 
 
+def _area_resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``img`` ``(H, W[, C])`` area-resampled to ``(height, width)``; ``img`` itself if it has that size."""
+    return img if img.shape[:2] == (height, width) else cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
+
+
 def _nchw(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img.transpose(2, 0, 1)[None], dtype=np.float32)  # (H, W, 3) -> (1, 3, H, W)
 
@@ -114,9 +119,14 @@ class Enhancer:
         return DEFAULT_TILE if img.shape[0] * img.shape[1] > AUTO_TILE_PIXELS else 0
 
     def _enhance_fast(self, img: np.ndarray, smoother: TemporalSmoother | None) -> np.ndarray:
-        h, w = low_resolution_size(img.shape[0], img.shape[1], self.model.config.low_side)
-        low = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA) if (h, w) != img.shape[:2] else img
-        momentum = smoother(low) if smoother is not None else np.zeros((h, w), np.float32)
+        low_side = self.model.config.low_side
+        h, w = low_resolution_size(img.shape[0], img.shape[1], low_side)
+        low = _area_resize(img, h, w)
+        momentum = np.zeros((h, w), np.float32)
+        if smoother is not None:  # motion is measured on a copy at least as fine as the correction
+            mh, mw = low_resolution_size(img.shape[0], img.shape[1], max(low_side, smoother.config.motion_side))
+            fine_momentum = smoother(low if (mh, mw) == (h, w) else _area_resize(img, mh, mw))
+            momentum = _area_resize(fine_momentum, h, w)
         previous = smoother.correction if smoother is not None else None
         if previous is None or previous.shape[-2:] != (h, w):
             previous, momentum = np.zeros((1, 6, h, w), np.float32), np.zeros((h, w), np.float32)
@@ -124,7 +134,7 @@ class Enhancer:
         out = apply_correction_array(correction, img)
         if smoother is not None:
             smoother.correction = correction
-            out = smoother.smooth_output(out, momentum)
+            out = smoother.smooth_output(out, fine_momentum)
         return out
 
     def enhance_file(self, src: str | os.PathLike, dst: str | os.PathLike, bits: int = 8,

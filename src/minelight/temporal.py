@@ -1,12 +1,14 @@
 """Temporal smoothing for the fast model on video: its low-resolution correction and its output.
 
-For each frame, :class:`TemporalSmoother` compares the low-resolution input with the previous one and
-returns a per-pixel *momentum* ``m`` in [0, ``strength``]. Static pixels keep ``m = strength``, pixels
+For each frame, :class:`TemporalSmoother` compares a small copy of the frame (longest side ``motion_side``,
+or the correction's resolution if that is finer) with the previous one and returns a per-pixel *momentum*
+``m`` in [0, ``strength``]. Static pixels keep ``m = strength``, pixels
 that changed by more than ``motion`` (relative to the frame's brightness) get ``m = 0`` (no ghosting),
 and a scene cut -- a mean relative change above ``scene_cut``, or a new frame size -- resets the history
 (``m = 0`` everywhere). The momentum is used twice:
 
-1. the correction: ``m * previous + (1 - m) * current`` (an exponential moving average per pixel);
+1. the correction: ``m * previous + (1 - m) * current`` (an exponential moving average per pixel; ``m``
+   area-averaged to the correction's resolution);
 2. the output (``output=True``): ``m`` is bilinearly upsampled and the enhanced frame is blended with
    the previous enhanced frame the same way -- a motion-adaptive recursive filter, the classic temporal
    noise reduction of surveillance cameras. The correction alone cannot remove flicker: most of it is
@@ -27,6 +29,7 @@ class SmoothingConfig:
     motion: float = 0.25  # relative change at which a pixel counts as moving (momentum ramps 1 -> 0 up to it)
     scene_cut: float = 0.5  # mean relative change that resets the history
     output: bool = True  # also blend each enhanced frame with the previous one (temporal noise reduction)
+    motion_side: int = 192  # longest side (pixels) of the image motion is measured on (at least the correction's)
 
 
 def relative_change(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -61,7 +64,7 @@ def blend_output(previous: np.ndarray | None, current: np.ndarray, momentum: np.
 
 
 class TemporalSmoother:
-    """The smoothing state of one video: the previous low-resolution frame, the last correction
+    """The smoothing state of one video: the previous motion image, the last correction
     (``(1, 6, h, w)``, set by the enhancer) and ``resets``, the number of history resets."""
 
     def __init__(self, config: SmoothingConfig | None = None):
@@ -71,9 +74,10 @@ class TemporalSmoother:
         self.output: np.ndarray | None = None
         self.resets = 0
 
-    def __call__(self, low: np.ndarray) -> np.ndarray:
-        momentum, reset = momentum_map(self.previous, low, self.config)
-        self.previous = low
+    def __call__(self, small: np.ndarray) -> np.ndarray:
+        """Momentum ``(h, w)`` for the motion image ``small`` ``(h, w, 3)`` (the frame area-downsampled)."""
+        momentum, reset = momentum_map(self.previous, small, self.config)
+        self.previous = small
         self.resets += int(reset)
         return momentum
 

@@ -1,0 +1,90 @@
+"""Choose the fast model's ``low_side`` (longest side of its low-resolution stream) on a tuning set that
+is not an evaluation set: dark SICE crops for NIQE, and synthetic pairs made from well-exposed SICE crops
+for PSNR. The fast model was trained on BSDS500 ``train`` only, so it has seen none of these images;
+DICM, LIME and the BSDS500 ``val`` pairs (what we report on) are not read.
+
+    python benchmarks/fast_low_side.py --sice ../shared/data/train_unpaired/SICE_part1 \
+        --sides 96,128,160,192,256 --out docs/fast_low_side.md
+
+Dark images: mean luma < 0.2, every ``--stride``-th in name order. Pairs: well-exposed crops
+(``data.is_well_exposed``), every ``--stride``-th, degraded with the default synthesiser, seed
+``(--seed, i)``. Outputs are quantised to 8 bits before scoring; no temporal smoothing (still images).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from minelight.data import is_well_exposed
+from minelight.degrade import degrade
+from minelight.enhance import Enhancer
+from minelight.io import from_uint8, list_images, read_image, to_tensor, to_uint8
+from minelight.metrics.full_reference import psnr, ssim
+from minelight.metrics.niqe import niqe
+
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def tuning_sets(folder: Path, stride: int, seed: int) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray]]]:
+    """(dark images, [(low, high)] synthetic pairs) from a folder of mixed-exposure images."""
+    dark, bright = [], []
+    for path in list_images(folder):
+        img = read_image(path)
+        if float((img @ LUMA).mean()) < 0.2:
+            dark.append(img)
+        elif is_well_exposed(img):
+            bright.append(img)
+    pairs = [(degrade(high, np.random.default_rng([seed, i])), high) for i, high in enumerate(bright[::stride])]
+    return dark[::stride], pairs
+
+
+def score(enhancer: Enhancer, dark: list[np.ndarray], pairs: list[tuple[np.ndarray, np.ndarray]]) -> dict:
+    def run(img: np.ndarray) -> np.ndarray:
+        return from_uint8(to_uint8(enhancer.enhance_array(img)))
+
+    start = time.perf_counter()
+    niqes = [niqe(run(img)) for img in dark]
+    outs = [(run(low), high) for low, high in pairs]
+    return {"niqe": float(np.mean(niqes)),
+            "psnr": float(np.mean([psnr(to_tensor(o), to_tensor(h)) for o, h in outs])),
+            "ssim": float(np.mean([ssim(to_tensor(o), to_tensor(h)) for o, h in outs])),
+            "seconds": time.perf_counter() - start}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sice", type=Path, required=True, help="folder of mixed-exposure images (SICE Part 1)")
+    ap.add_argument("--sides", default="96,128,160,192,256")
+    ap.add_argument("--stride", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--student", action="store_true", help="also score Net-S (the reference of the NIQE target)")
+    ap.add_argument("--out", type=Path, help="also write the Markdown table here")
+    args = ap.parse_args()
+    dark, pairs = tuning_sets(args.sice, args.stride, args.seed)
+    print(f"{len(dark)} dark images, {len(pairs)} synthetic pairs", flush=True)
+    lines = ["| model | low_side | NIQE, dark SICE | PSNR dB, SICE pairs | SSIM |", "|---|---|---|---|---|"]
+    enhancer = Enhancer("fast", threads=args.threads)
+    for side in (int(s) for s in args.sides.split(",")):
+        enhancer.model.config.low_side = side
+        r = score(enhancer, dark, pairs)
+        lines.append(f"| fast | {side} | {r['niqe']:.3f} | {r['psnr']:.2f} | {r['ssim']:.3f} |")
+        print(lines[-1], f"({r['seconds']:.0f} s)", flush=True)
+    if args.student:
+        r = score(Enhancer("student", threads=args.threads), dark, pairs)
+        lines.append(f"| Net-S | – | {r['niqe']:.3f} | {r['psnr']:.2f} | {r['ssim']:.3f} |")
+        print(lines[-1], flush=True)
+    table = "\n".join(lines)
+    print("\n" + table)
+    if args.out:
+        args.out.write_text(f"Tuning set: {len(dark)} dark SICE Part 1 crops (mean luma < 0.2, every "
+                            f"{args.stride}th), {len(pairs)} synthetic pairs from well-exposed crops (every "
+                            f"{args.stride}th, seed {args.seed}).\n\n" + table + "\n")
+
+
+if __name__ == "__main__":
+    main()
