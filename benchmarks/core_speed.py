@@ -2,8 +2,10 @@
 
     python benchmarks/core_speed.py --threads 2 --runs 10
 
-Times ``Enhancer.enhance_tensor`` (the network, padding and clamping; no file I/O) after two warm-up
-runs. Also prints parameters and MACs at 256x256 for both shipped models.
+Times Net-S with PyTorch (``Enhancer.enhance_tensor``: the network, padding and clamping) and with
+onnxruntime from the shipped ``student.onnx`` (``Enhancer.enhance_array``, what ``minelight enhance`` uses
+by default), no file I/O, after two warm-up runs; the two back ends alternate run by run so that both
+see the same machine load. Also prints parameters and MACs at 256x256 for both shipped models.
 """
 
 from __future__ import annotations
@@ -18,15 +20,21 @@ from minelight.enhance import Enhancer
 from minelight.models.profile import count_macs, count_params
 
 
-def time_enhancer(enhancer: Enhancer, height: int, width: int, runs: int) -> list[float]:
+def time_backends(height: int, width: int, runs: int, threads: int) -> dict[str, list[float]]:
+    """Seconds per run of Net-S on one ``height x width`` image, per back end (interleaved runs)."""
     x = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
-    for _ in range(2):
-        enhancer.enhance_tensor(x)
-    times = []
+    img = x[0].permute(1, 2, 0).numpy()
+    calls = {"torch": lambda e: e.enhance_tensor(x), "onnxruntime": lambda e: e.enhance_array(img)}
+    enhancers = {name: Enhancer("student", threads=threads, backend=name) for name in calls}
+    for name, call in calls.items():
+        for _ in range(2):
+            call(enhancers[name])
+    times: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(runs):
-        t0 = time.perf_counter()
-        enhancer.enhance_tensor(x)
-        times.append(time.perf_counter() - t0)
+        for name, call in calls.items():
+            t0 = time.perf_counter()
+            call(enhancers[name])
+            times[name].append(time.perf_counter() - t0)
     return times
 
 
@@ -42,9 +50,9 @@ def main() -> None:
     for name in ("teacher", "student"):
         model = Enhancer(name).model
         print(f"| {name} | {count_params(model):,} | {count_macs(model) / 1e9:.2f} |")
-    times = time_enhancer(Enhancer("student"), args.height, args.width, args.runs)
-    print(f"\nNet-S {args.width}x{args.height}, {args.threads} threads, {args.runs} runs: "
-          f"median {statistics.median(times):.3f} s (min {min(times):.3f}, max {max(times):.3f})")
+    for backend, times in time_backends(args.height, args.width, args.runs, args.threads).items():
+        print(f"\nNet-S {args.width}x{args.height}, {backend}, {args.threads} threads, {args.runs} runs: "
+              f"median {statistics.median(times):.3f} s (min {min(times):.3f}, max {max(times):.3f})")
 
 
 if __name__ == "__main__":

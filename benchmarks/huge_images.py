@@ -25,10 +25,10 @@ SIZES = ((1080, 1920), (3000, 4000), (6000, 8000))
 DEFAULT_IMAGE = Path(__file__).resolve().parents[1] / "examples" / "astronaut_dark.jpg"
 
 
-def worker(src: Path, dst: Path, tile: int, threads: int) -> dict:
+def worker(src: Path, dst: Path, tile: int, threads: int, backend: str) -> dict:
     from minelight.enhance import Enhancer
 
-    enhancer = Enhancer("student", threads=threads, tile=tile)
+    enhancer = Enhancer("student", threads=threads, tile=tile, backend=backend)
     start = time.perf_counter()
     enhancer.enhance_file(src, dst)
     return {"seconds": time.perf_counter() - start,
@@ -40,6 +40,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cap-gib", type=float, default=16.0)
     ap.add_argument("--tile", type=int, default=1024)
+    ap.add_argument("--backend", default="torch", help="for untiled runs (tiles always run in PyTorch)")
+    ap.add_argument("--sizes", default=",".join(f"{w}x{h}" for h, w in SIZES), help="e.g. 1920x1080,4000x3000")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--worker", nargs=3, metavar=("SRC", "DST", "TILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -47,17 +49,17 @@ def main() -> None:
         cap = int(args.cap_gib * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         src, dst, tile = args.worker
-        print(json.dumps(worker(Path(src), Path(dst), int(tile), args.threads)))
+        print(json.dumps(worker(Path(src), Path(dst), int(tile), args.threads, args.backend)))
         return
     lines = ["| image | mode | time (s) | peak RSS (MiB) |", "|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         base = cv2.imread(str(DEFAULT_IMAGE))
-        for h, w in SIZES:
+        for w, h in (map(int, size.split("x")) for size in args.sizes.split(",")):
             src = Path(tmp) / f"in_{w}x{h}.jpg"
             cv2.imwrite(str(src), cv2.resize(base, (w, h), interpolation=cv2.INTER_CUBIC))
             for mode, tile in (("tiled", args.tile), ("untiled", -1)):
                 cmd = [sys.executable, __file__, "--worker", str(src), str(Path(tmp) / "out.jpg"), str(tile),
-                       "--threads", str(args.threads), "--cap-gib", str(args.cap_gib)]
+                       "--threads", str(args.threads), "--cap-gib", str(args.cap_gib), "--backend", args.backend]
                 done = subprocess.run(cmd, capture_output=True, text=True)
                 if done.returncode == 0:
                     r = json.loads(done.stdout.strip().splitlines()[-1])
@@ -67,7 +69,8 @@ def main() -> None:
                     row = f"| {w}x{h} | {mode} | failed under the {args.cap_gib:g} GiB cap: {last} | - |"
                 print(row, flush=True)
                 lines.append(row)
-    text = f"Net-S, {args.threads} threads, tile {args.tile} (halo 96).\n\n" + "\n".join(lines) + "\n"
+    text = (f"Net-S, {args.threads} threads, tile {args.tile} (halo 96), untiled with {args.backend}.\n\n"
+            + "\n".join(lines) + "\n")
     print("\n" + text)
     if args.out:
         args.out.write_text(text)

@@ -217,6 +217,15 @@ def test_benchmark_end_to_end_writes_parseable_reports(tmp_path, pair_folder, im
         assert (out / src).is_file(), src
 
 
+@pytest.mark.parametrize("method", ["student", "fast"])
+def test_shipped_onnx_graphs_record_the_shipped_weights_so_auto_uses_them(method):
+    from minelight.enhance import Enhancer, shipped_weights
+    from minelight.runtime import matching_onnx
+
+    assert matching_onnx(shipped_weights(method)) is not None  # after new weights: minelight export again
+    assert Enhancer(method, backend="auto").backend == "onnxruntime"
+
+
 def test_benchmark_needs_named_folders(tmp_path, image_folder):
     _one_line_error(runner.invoke(app, ["benchmark", "--unpaired", str(image_folder), "--out", str(tmp_path)]))
 

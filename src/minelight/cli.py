@@ -145,7 +145,8 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             source: Optional[str] = typer.Option(None, "--source",
                                                  help="Live source: rtsp://..., http://..., or a device index."),
             backend: str = typer.Option("auto", "--backend",
-                                        help="auto (onnxruntime for video when available), torch, onnxruntime."),
+                                        help="auto (onnxruntime when a matching .onnx is beside the weights, as "
+                                             "for the shipped student and fast), torch, onnxruntime."),
             side: bool = typer.Option(False, "--side-by-side", help="Video: write input | output in one frame."),
             smooth: bool = typer.Option(True, "--smooth/--no-smooth",
                                         help="Video and --sequence: temporal smoothing (fast method)."),
@@ -171,8 +172,8 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                         smooth, max_frames, threads, quiet, single=len(inputs) + (source is not None) == 1,
                         encoding={"preset": preset, "crf": crf})
     if images:
-        _enhance_images(images, output, method, weights, "torch" if backend == "auto" else backend, smooth and
-                        sequence, fmt, bits, threads, quiet, max_pixels, tile)
+        _enhance_images(images, output, method, weights, backend, smooth and sequence, fmt, bits, threads, quiet,
+                        max_pixels, tile)
 
 
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
