@@ -5,6 +5,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from minelight.checkpoint import read_metadata
 from minelight.cli import app
 from minelight.io import read_image
 
@@ -167,6 +168,14 @@ def test_train_student_cli_tiny(tmp_path, image_folder, pair_folder):
     result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "e"), "--weights",
                                  str(out / "model.safetensors")])
     assert result.exit_code == 0, result.output
+    tuned = tmp_path / "tuned"  # fine-tune the run's weights; then the same with a missing file
+    args = ["train", "student", "--data", str(image_folder), "--steps", "1", "--batch-size", "2", "--crop", "32",
+            "--quiet", *sets]
+    result = runner.invoke(app, [*args, "--out", str(tuned), "--init", str(out / "model.safetensors")])
+    assert result.exit_code == 0, result.output
+    assert '"init": "' + str(out / "model.safetensors") in read_metadata(tuned / "model.safetensors")["run_config"]
+    line = _one_line_error(runner.invoke(app, [*args, "--out", str(tmp_path / "x"), "--init", str(tmp_path / "no")]))
+    assert "--init" in line and "no such weights file" in line
 
 
 def test_train_with_bad_override_is_one_line(tmp_path, image_folder):

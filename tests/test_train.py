@@ -116,6 +116,28 @@ def test_resume_continues_from_saved_step(tmp_path, image_folder, pair_folder, t
         torch.testing.assert_close(x, y)
 
 
+def test_init_starts_from_the_given_weights(tmp_path, image_folder, pair_folder):
+    first = train_student(_student_cfg(tmp_path / "a", image_folder, pair_folder, "", seed=1), progress=False)
+    runs = {}
+    for label, init in (("init", str(first)), ("random", "")):  # a learning rate too small to move anything
+        cfg = _student_cfg(tmp_path / label, image_folder, pair_folder, "", init=init, lr=1e-12)
+        runs[label], _ = load_weights(train_student(cfg, progress=False))
+    start, _ = load_weights(first)
+    for x, y, z in zip(start.state_dict().values(), runs["init"].state_dict().values(),
+                       runs["random"].state_dict().values()):
+        torch.testing.assert_close(x, y, atol=1e-6, rtol=0)
+    assert any(not torch.allclose(x, z) for x, z in zip(start.state_dict().values(),
+                                                         runs["random"].state_dict().values()))
+
+
+def test_init_with_other_weights_is_an_error(tmp_path, image_folder, pair_folder, student_weights, teacher_weights):
+    for init, match in ((teacher_weights, "holds a 'teacher' model"), (student_weights, "has config")):
+        cfg = _student_cfg(tmp_path, image_folder, pair_folder, "", init=str(init))
+        cfg.model = type(cfg.model)(**{**TINY_STUDENT, "rir_groups": 2})
+        with pytest.raises(TrainingError, match=match):
+            train_student(cfg, progress=False)
+
+
 def test_teacher_training_runs_and_saves(tmp_path, image_folder):
     cfg = TeacherRunConfig(data=(str(image_folder),), val=str(image_folder), out=str(tmp_path / "t"), steps=3,
                            batch_size=2, crop=32, warmup=1, log_every=1, val_every=3, exposure_filter=False)

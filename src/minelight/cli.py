@@ -60,13 +60,13 @@ def guarded(fn):
     return wrapper
 
 
-def _run_config(cfg, data, val, out, steps, batch_size, crop, lr, seed, threads, overrides):
+def _run_config(cfg, data, val, out, steps, batch_size, crop, lr, seed, threads, overrides, init=None):
     from .config import apply_overrides
 
     cfg.data = tuple(str(d) for d in data or ())
     cfg.val = str(val) if val else ""
     for key, value in (("out", out), ("steps", steps), ("batch_size", batch_size), ("crop", crop), ("lr", lr),
-                       ("seed", seed), ("threads", threads)):
+                       ("seed", seed), ("threads", threads), ("init", init)):
         if value is not None:
             setattr(cfg, key, str(value) if isinstance(value, Path) else value)
     return apply_overrides(cfg, list(overrides or ()))
@@ -83,6 +83,8 @@ SeedOpt = typer.Option(None, "--seed")
 ThreadsOpt = typer.Option(None, "--threads", help="Torch threads (default: torch's choice).")
 SetOpt = typer.Option(None, "--set", help="Config override key=value, e.g. distill.tau=4 (repeatable).")
 ResumeOpt = typer.Option(False, "--resume", help="Continue from the run folder's last.pt.")
+InitOpt = typer.Option(None, "--init", help="Start from these weights (fine-tune; same model config), e.g. the "
+                       "shipped src/minelight/weights/student.safetensors.")
 QuietOpt = typer.Option(False, "--quiet", help="No progress bar.")
 
 
@@ -94,11 +96,11 @@ def _add_train_command(name: str, config_class: str, train_fn: str, doc: str) ->
                 steps: Optional[int] = StepsOpt, batch_size: Optional[int] = BatchOpt,
                 crop: Optional[int] = CropOpt, lr: Optional[float] = LrOpt, seed: Optional[int] = SeedOpt,
                 threads: Optional[int] = ThreadsOpt, overrides: Optional[list[str]] = SetOpt,
-                resume: bool = ResumeOpt, quiet: bool = QuietOpt):
+                init: Optional[Path] = InitOpt, resume: bool = ResumeOpt, quiet: bool = QuietOpt):
         from . import train
 
         cfg = _run_config(getattr(train, config_class)(), data, val, out, steps, batch_size, crop, lr, seed, threads,
-                          overrides)
+                          overrides, init)
         typer.echo(f"weights: {getattr(train, train_fn)(cfg, resume=resume, progress=not quiet)}")
 
     command.__doc__ = doc
@@ -118,11 +120,11 @@ def train_student_cmd(data: Optional[list[Path]] = DataOpt,
                       steps: Optional[int] = StepsOpt, batch_size: Optional[int] = BatchOpt,
                       crop: Optional[int] = CropOpt, lr: Optional[float] = LrOpt, seed: Optional[int] = SeedOpt,
                       threads: Optional[int] = ThreadsOpt, overrides: Optional[list[str]] = SetOpt,
-                      resume: bool = ResumeOpt, quiet: bool = QuietOpt):
+                      init: Optional[Path] = InitOpt, resume: bool = ResumeOpt, quiet: bool = QuietOpt):
     """Train Net-S on synthetic (from --data) or real (--paired) pairs, distilled from a frozen Net-T."""
     from .train import StudentRunConfig, train_student
 
-    cfg = _run_config(StudentRunConfig(), data, val, out, steps, batch_size, crop, lr, seed, threads, overrides)
+    cfg = _run_config(StudentRunConfig(), data, val, out, steps, batch_size, crop, lr, seed, threads, overrides, init)
     cfg.paired = tuple(str(p) for p in paired or ())
     cfg.teacher = teacher
     typer.echo(f"weights: {train_student(cfg, resume=resume, progress=not quiet)}")

@@ -33,6 +33,7 @@ from .losses import (DistillConfig, DistillLoss, ReconstructionConfig, Reconstru
 from .metrics.full_reference import psnr
 from .models import FastConfig, FastStudent, Student, StudentConfig, Teacher, TeacherConfig, ZeroDCE, ZeroDCEConfig
 from .models.fast import downsample
+from .models.registry import model_config
 from .zero_reference import ZeroReferenceConfig, ZeroReferenceLoss
 
 
@@ -55,6 +56,7 @@ class RunConfig:
     ckpt_every: int = 200
     threads: int = 0  # torch intra-op threads; 0 = leave torch's default
     device: str = "cpu"  # cpu, cuda, or auto (CUDA when available); under torchrun each process uses its GPU
+    init: str = ""  # weights (safetensors, same model and config) to start from: fine-tuning; "" = random
 
 
 @dataclass
@@ -216,6 +218,8 @@ def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_
     ctx = ctx or distributed.start(cfg.device)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    if cfg.init and not resume:  # a resumed run has its weights in the checkpoint
+        _load_initial_weights(model, name, cfg.init)
     model.to(ctx.device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, _lr_lambda(cfg))
@@ -291,6 +295,18 @@ def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_
                      run_config=_json(asdict(cfg)))
     distributed.finish(ctx)
     return weights
+
+
+def _load_initial_weights(model: nn.Module, name: str, path: str) -> None:
+    """Copy the weights of ``path`` (a ``name`` model with ``model``'s config) into ``model``."""
+    try:
+        source, _ = load_weights(path, expect=name)
+    except WeightsError as err:
+        raise TrainingError(f"--init: {err}") from None
+    if model_config(source) != model_config(model):
+        raise TrainingError(f"--init: {path} has config {model_config(source)}, the run builds "
+                            f"{model_config(model)}; set the same model.* options")
+    model.load_state_dict(source.state_dict())
 
 
 def _warn(message: str) -> None:
