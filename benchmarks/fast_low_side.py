@@ -5,6 +5,10 @@ DICM, LIME and the BSDS500 ``val`` pairs (what we report on) are not read.
 
     python benchmarks/fast_low_side.py --sice ../shared/data/train_unpaired/SICE_part1 \
         --sides 96,128,160,192,256 --out docs/fast_low_side.md
+    python benchmarks/fast_low_side.py --sice ../shared/data/train_unpaired/SICE_part1 --sides "" \
+        --student --student-weights runs/student_ft/model.safetensors     # compare Net-S weights
+
+(Net-S was trained on the well-exposed SICE crops as targets, so for Net-S the pairs are not held out.)
 
 Dark images: mean luma < 0.2, every ``--stride``-th in name order. Pairs: well-exposed crops
 (``data.is_well_exposed``), every ``--stride``-th, degraded with the default synthesiser, seed
@@ -63,13 +67,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--student", action="store_true", help="also score Net-S (the reference of the NIQE target)")
+    ap.add_argument("--student-weights", type=Path, action="append", default=[],
+                    help="also score these Net-S weights (repeatable), e.g. to compare a fine-tuned Net-S")
     ap.add_argument("--out", type=Path, help="also write the Markdown table here")
     args = ap.parse_args()
     dark, pairs = tuning_sets(args.sice, args.stride, args.seed)
     print(f"{len(dark)} dark images, {len(pairs)} synthetic pairs", flush=True)
     lines = ["| model | low_side | NIQE, dark SICE | PSNR dB, SICE pairs | SSIM |", "|---|---|---|---|---|"]
     enhancer = Enhancer("fast", threads=args.threads)
-    for side in (int(s) for s in args.sides.split(",")):
+    for side in (int(s) for s in args.sides.split(",") if s):
         enhancer.model.config.low_side = side
         r = score(enhancer, dark, pairs)
         lines.append(f"| fast | {side} | {r['niqe']:.3f} | {r['psnr']:.2f} | {r['ssim']:.3f} |")
@@ -77,6 +83,10 @@ def main() -> None:
     if args.student:
         r = score(Enhancer("student", threads=args.threads), dark, pairs)
         lines.append(f"| Net-S | – | {r['niqe']:.3f} | {r['psnr']:.2f} | {r['ssim']:.3f} |")
+        print(lines[-1], flush=True)
+    for path in args.student_weights:
+        r = score(Enhancer("student", path, threads=args.threads), dark, pairs)
+        lines.append(f"| Net-S `{path}` | – | {r['niqe']:.3f} | {r['psnr']:.2f} | {r['ssim']:.3f} |")
         print(lines[-1], flush=True)
     table = "\n".join(lines)
     print("\n" + table)
