@@ -14,6 +14,15 @@ def test_lol_layout_pairs_match_by_name(pair_folder):
     assert low.shape == high.shape and low.mean() < high.mean()
 
 
+def test_load_pairs_limit_reads_the_first_pairs_but_still_checks_all_names(pair_folder):
+    first = load_pairs(pair_folder, limit=1)
+    assert [name for name, _, _ in first] == ["p0"]
+    np.testing.assert_array_equal(first[0][1], load_pairs(pair_folder)[0][1])
+    write_image(pair_folder / "high" / "orphan.png", scene(48, 56))
+    with pytest.raises(ImageError, match="orphan"):
+        load_pairs(pair_folder, limit=1)
+
+
 def test_unmatched_names_are_listed(pair_folder):
     write_image(pair_folder / "low" / "orphan.png", scene(48, 56))
     with pytest.raises(ImageError, match="orphan"):

@@ -71,7 +71,7 @@ def evaluate(weights: Path, val: str, unpaired: dict[str, str], val_images: int 
 
     enhancer = Enhancer("student", weights)
     scores: dict[str, float] = {}
-    pairs = load_pairs(val)[: val_images or None]
+    pairs = load_pairs(val, val_images)
     outs = [(enhancer.enhance_array(low), high) for _, low, high in pairs]
     for metric in ("psnr", "ssim"):
         scores[metric] = float(np.mean([METRICS[metric].fn(out, high) for out, high in outs]))

@@ -55,10 +55,11 @@ def match_pairs(root: str | os.PathLike) -> list[tuple[str, Path, Path]]:
     return [(name, lows[name], highs[name]) for name in sorted(lows)]
 
 
-def load_pairs(root: str | os.PathLike) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Read a LOL-layout folder: ``[(name, low, high)]`` as float32 RGB arrays of equal shape."""
+def load_pairs(root: str | os.PathLike, limit: int = 0) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Read a LOL-layout folder: ``[(name, low, high)]`` as float32 RGB arrays of equal shape; only the
+    first ``limit`` pairs in name order if ``limit`` > 0 (all names are still matched and checked)."""
     pairs = []
-    for name, low_path, high_path in match_pairs(root):
+    for name, low_path, high_path in match_pairs(root)[: limit or None]:
         low, high = read_image(low_path), read_image(high_path)
         if low.shape != high.shape:
             raise ImageError(f"{low_path}: size {low.shape[:2]} differs from {high_path} {high.shape[:2]}")

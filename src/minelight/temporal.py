@@ -4,7 +4,8 @@ For each frame, :class:`TemporalSmoother` compares a small copy of the frame (lo
 or the correction's resolution if that is finer) with the previous one and returns a per-pixel *momentum*
 ``m`` in [0, ``strength``]. Static pixels keep ``m = strength``, pixels that changed by more than
 ``motion`` (relative to the frame's brightness) get ``m = 0`` (no ghosting), and a scene cut -- a mean
-relative change above ``scene_cut``, or a new frame size -- resets the history (``m = 0`` everywhere). The momentum is used twice:
+relative change above ``scene_cut``, or a new frame size -- resets the history (``m = 0`` everywhere).
+The momentum is used twice:
 
 1. the correction: ``m * previous + (1 - m) * current`` (an exponential moving average per pixel; ``m``
    area-averaged to the correction's resolution);

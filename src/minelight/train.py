@@ -151,7 +151,7 @@ def _load_training_images(cfg: RunConfig) -> list[np.ndarray]:
 
 def _load_val_pairs(cfg: RunConfig) -> list[tuple[np.ndarray, np.ndarray]]:
     """``[(low, high)]`` of the first ``val_images`` pairs of the LOL-layout ``val`` folder (none if unset)."""
-    return [(lo, hi) for _, lo, hi in load_pairs(cfg.val)][: cfg.val_images or None] if cfg.val else []
+    return [(lo, hi) for _, lo, hi in load_pairs(cfg.val, cfg.val_images)] if cfg.val else []
 
 
 @torch.no_grad()
