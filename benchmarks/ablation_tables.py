@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 
-import numpy as np
+from minelight.ablate import mean_std
 
 COLUMNS = {"psnr": "PSNR ↑", "ssim": "SSIM ↑", "DICM_niqe": "NIQE DICM ↓", "LIME_niqe": "NIQE LIME ↓",
            "DICM_contrast": "contrast DICM ↑", "DICM_avg_gradient": "avg. gradient DICM ↑",
@@ -23,10 +23,7 @@ def table(rows: list[dict]) -> str:
              "|---|---|" + "---|" * len(columns)]
     for name in dict.fromkeys(r["variant"] for r in rows):
         mine = [r for r in rows if r["variant"] == name]
-        cells = []
-        for c in columns:
-            x = np.array([float(r[c]) for r in mine])
-            cells.append(f"{x.mean():.4g}" if len(x) == 1 else f"{x.mean():.4g} ± {x.std(ddof=1):.2g}")
+        cells = [mean_std([float(r[c]) for r in mine], single_std=False) for c in columns]
         lines.append(f"| {name} | {len(mine)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

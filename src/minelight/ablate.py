@@ -129,6 +129,15 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
+def mean_std(values, single_std: bool = True) -> str:
+    """``"mean ± sample std"`` of ``values`` (4 and 2 significant digits); for one value ``"mean ± 0"``, or
+    just the mean when ``single_std`` is false."""
+    x = np.asarray(values, dtype=float)
+    if len(x) == 1 and not single_std:
+        return f"{x.mean():.4g}"
+    return f"{x.mean():.4g} ± {x.std(ddof=1) if len(x) > 1 else 0.0:.2g}"
+
+
 def _write(out: Path, study: str, rows: list[dict]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     columns = list(rows[0])
@@ -140,9 +149,6 @@ def _write(out: Path, study: str, rows: list[dict]) -> None:
     lines = [f"# Ablation: {study}", "", f"Mean ± std over seeds {sorted({r['seed'] for r in rows})}.", "",
              "| variant | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
     for name in dict.fromkeys(r["variant"] for r in rows):
-        cells = []
-        for m in metrics:
-            values = np.array([r[m] for r in rows if r["variant"] == name], dtype=float)
-            cells.append(f"{values.mean():.4g} ± {values.std(ddof=1) if len(values) > 1 else 0.0:.2g}")
+        cells = [mean_std([r[m] for r in rows if r["variant"] == name]) for m in metrics]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     (out / "results.md").write_text("\n".join(lines) + "\n")
