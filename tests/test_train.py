@@ -121,7 +121,8 @@ def test_init_starts_from_the_given_weights(tmp_path, image_folder, pair_folder)
     runs = {}
     for label, init in (("init", str(first)), ("random", "")):  # a learning rate too small to move anything
         cfg = _student_cfg(tmp_path / label, image_folder, pair_folder, "", init=init, lr=1e-12)
-        runs[label], _ = load_weights(train_student(cfg, progress=False))
+        # resume=True with no checkpoint yet: still a fresh run, so --init applies
+        runs[label], _ = load_weights(train_student(cfg, resume=label == "init", progress=False))
     start, _ = load_weights(first)
     for x, y, z in zip(start.state_dict().values(), runs["init"].state_dict().values(),
                        runs["random"].state_dict().values()):

@@ -218,8 +218,6 @@ def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_
     ctx = ctx or distributed.start(cfg.device)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    if cfg.init and not resume:  # a resumed run has its weights in the checkpoint
-        _load_initial_weights(model, name, cfg.init)
     model.to(ctx.device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, _lr_lambda(cfg))
@@ -232,6 +230,8 @@ def fit(model: nn.Module, name: str, cfg: RunConfig, sampler: PairSampler, loss_
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
         start = int(state["step"])
+    elif cfg.init:  # a resumed run has its weights in the checkpoint
+        _load_initial_weights(model, name, cfg.init)
     elapsed = float(state.get("elapsed", 0.0)) if start else 0.0
     net = model
     if ctx.world > 1:
@@ -306,7 +306,7 @@ def _load_initial_weights(model: nn.Module, name: str, path: str) -> None:
     if model_config(source) != model_config(model):
         raise TrainingError(f"--init: {path} has config {model_config(source)}, the run builds "
                             f"{model_config(model)}; set the same model.* options")
-    model.load_state_dict(source.state_dict())
+    model.load_state_dict(source.state_dict())  # copies into the existing parameters (device kept)
 
 
 def _warn(message: str) -> None:
