@@ -122,13 +122,12 @@ class Enhancer:
         low_side = self.model.config.low_side
         h, w = low_resolution_size(img.shape[0], img.shape[1], low_side)
         low = _area_resize(img, h, w)
-        momentum = np.zeros((h, w), np.float32)
+        previous = momentum = None
         if smoother is not None:  # motion is measured on a copy at least as fine as the correction
             mh, mw = low_resolution_size(img.shape[0], img.shape[1], max(low_side, smoother.config.motion_side))
             fine_momentum = smoother(low if (mh, mw) == (h, w) else _area_resize(img, mh, mw))
-            momentum = _area_resize(fine_momentum, h, w)
-        previous = smoother.correction if smoother is not None else None
-        if previous is None or previous.shape[-2:] != (h, w):
+            previous, momentum = smoother.correction, _area_resize(fine_momentum, h, w)
+        if previous is None or previous.shape[-2:] != (h, w):  # no history of this size: nothing to blend
             previous, momentum = np.zeros((1, 6, h, w), np.float32), np.zeros((h, w), np.float32)
         (correction,) = self.runner(_nchw(low), previous, momentum[None, None])
         out = apply_correction_array(correction, img)
