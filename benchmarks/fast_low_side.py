@@ -23,14 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from minelight.data import is_well_exposed
+from minelight.data import is_well_exposed, luma
 from minelight.degrade import degrade
 from minelight.enhance import Enhancer
 from minelight.io import from_uint8, list_images, read_image, to_tensor, to_uint8
 from minelight.metrics.full_reference import psnr, ssim
 from minelight.metrics.niqe import niqe
-
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def tuning_sets(folder: Path, stride: int, seed: int) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray]]]:
@@ -38,7 +36,7 @@ def tuning_sets(folder: Path, stride: int, seed: int) -> tuple[list[np.ndarray],
     dark, bright = [], []
     for path in list_images(folder):
         img = read_image(path)
-        if float((img @ LUMA).mean()) < 0.2:
+        if float(luma(img).mean()) < 0.2:
             dark.append(img)
         elif is_well_exposed(img):
             bright.append(img)

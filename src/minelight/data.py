@@ -17,11 +17,16 @@ from .degrade import DegradeConfig, degrade
 from .io import ImageError, list_images, read_image, to_uint8
 
 
+def luma(img: np.ndarray) -> np.ndarray:
+    """BT.601 luma ``(H, W)`` of an RGB image ``(H, W, 3)`` in [0, 1]."""
+    return img @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
 def is_well_exposed(img: np.ndarray, low: float = 0.3, high: float = 0.7, clipped: float = 0.05) -> bool:
     """True when mean luma is in [low, high] and under ``clipped`` of pixels are near black or white."""
-    luma = img @ np.array([0.299, 0.587, 0.114], np.float32)
-    dark, bright = (luma < 0.02).mean(), (luma > 0.98).mean()
-    return low <= luma.mean() <= high and dark < clipped and bright < clipped
+    luma_map = luma(img)
+    dark, bright = (luma_map < 0.02).mean(), (luma_map > 0.98).mean()
+    return low <= luma_map.mean() <= high and dark < clipped and bright < clipped
 
 
 def load_folder(folder: str | os.PathLike, well_exposed_only: bool = False, min_side: int = 0) -> list[np.ndarray]:
