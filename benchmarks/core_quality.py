@@ -6,8 +6,10 @@ autoencoding.
         --unpaired ../shared/data/unpaired/DICM --unpaired ../shared/data/unpaired/LIME \
         --clean ../shared/data/BSDS500/val --json docs/core_quality.json
 
-Outputs are quantised to 8 bits (as ``minelight enhance`` writes them) before scoring. PSNR/SSIM are on
-RGB without GT-mean rescaling. Prints a Markdown table; ``--json`` also writes the numbers.
+``student+detail`` is Net-S followed by the noise-aware detail restoration (``minelight.detail``, default
+settings), which is what ``minelight enhance`` writes. Outputs are quantised to 8 bits (as ``minelight
+enhance`` writes them) before scoring. PSNR/SSIM are on RGB without GT-mean rescaling. Prints a Markdown
+table; ``--json`` also writes the numbers. Net-S runs with onnxruntime by default (``--backend``).
 """
 
 from __future__ import annotations
@@ -21,14 +23,11 @@ import numpy as np
 import torch
 
 from minelight.data import load_pairs
+from minelight.detail import DetailConfig
 from minelight.enhance import Enhancer
-from minelight.io import list_images, read_image, to_tensor, to_uint8, from_uint8
+from minelight.io import list_images, quantise8, read_image, to_tensor
 from minelight.metrics.full_reference import psnr, ssim
 from minelight.metrics.niqe import niqe
-
-
-def quantise(img: np.ndarray) -> np.ndarray:
-    return from_uint8(to_uint8(img))
 
 
 def full_reference(enhancers: dict[str, Enhancer | None], pairs) -> dict[str, dict[str, float]]:
@@ -37,7 +36,7 @@ def full_reference(enhancers: dict[str, Enhancer | None], pairs) -> dict[str, di
     for label, enh in enhancers.items():
         p, s = [], []
         for _, low, high in pairs:
-            res = low if enh is None else quantise(enh.enhance_array(low))
+            res = low if enh is None else quantise8(enh.enhance_array(low))
             p.append(float(psnr(to_tensor(res), to_tensor(high))))
             s.append(float(ssim(to_tensor(res), to_tensor(high))))
         out[label] = {"psnr": float(np.mean(p)), "ssim": float(np.mean(s)), "n": len(pairs)}
@@ -52,7 +51,7 @@ def no_reference(enhancers: dict[str, Enhancer | None], folders: list[Path]) -> 
         for folder in folders:
             for path in list_images(folder):
                 img = read_image(path)
-                res = img if enh is None else quantise(enh.enhance_array(img))
+                res = img if enh is None else quantise8(enh.enhance_array(img))
                 scores.setdefault(folder.name, []).append(niqe(res))
         row = {name: float(np.mean(v)) for name, v in scores.items()}
         row["all"] = float(np.mean([s for v in scores.values() for s in v]))
@@ -69,11 +68,14 @@ def main() -> None:
     ap.add_argument("--student", type=Path, default=None, help="Net-S weights (default: shipped)")
     ap.add_argument("--teacher", type=Path, default=None, help="Net-T weights (default: shipped)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--backend", default="auto", help="for Net-S: auto (onnxruntime with the shipped weights), torch")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    methods = {"input": None, "clahe": Enhancer("clahe"), "student": Enhancer("student", args.student)}
+    methods = {"input": None, "clahe": Enhancer("clahe"),
+               "student": Enhancer("student", args.student, backend=args.backend),
+               "student+detail": Enhancer("student", args.student, backend=args.backend, detail=DetailConfig())}
     result: dict[str, dict] = {}
     if args.pairs:
         result["synthetic_pairs"] = full_reference(methods, load_pairs(args.pairs))
@@ -91,7 +93,7 @@ def main() -> None:
     if args.clean:
         teacher = Enhancer("teacher", args.teacher)
         imgs = [read_image(p) for p in list_images(args.clean)]
-        scores = [float(psnr(to_tensor(quantise(teacher.enhance_array(im))), to_tensor(im))) for im in imgs]
+        scores = [float(psnr(to_tensor(quantise8(teacher.enhance_array(im))), to_tensor(im))) for im in imgs]
         result["teacher_autoencoding"] = {"psnr": float(np.mean(scores)), "n": len(imgs)}
         print(f"\n## Net-T autoencoding on {args.clean}: PSNR {np.mean(scores):.2f} dB over {len(imgs)} images")
     result["seconds"] = round(time.perf_counter() - t0, 1)

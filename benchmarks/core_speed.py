@@ -2,10 +2,11 @@
 
     python benchmarks/core_speed.py --threads 2 --runs 10
 
-Times Net-S with PyTorch (``Enhancer.enhance_tensor``: the network, padding and clamping) and with
-onnxruntime from the shipped ``student.onnx`` (``Enhancer.enhance_array``, what ``minelight enhance`` uses
-by default), no file I/O, after two warm-up runs; the two back ends alternate run by run so that both
-see the same machine load. Also prints parameters and MACs at 256x256 for both shipped models.
+Times Net-S with PyTorch (``Enhancer.enhance_tensor``: the network, padding and clamping), with
+onnxruntime from the shipped ``student.onnx`` (``Enhancer.enhance_array``), and with onnxruntime followed
+by the detail restoration (what ``minelight enhance`` does by default), no file I/O, after two warm-up
+runs; the variants alternate run by run so that all see the same machine load. Also prints parameters
+and MACs at 256x256 for both shipped models.
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ import time
 
 import torch
 
+from minelight.detail import DetailConfig
 from minelight.enhance import Enhancer
 from minelight.models.profile import count_macs, count_params
 
 
 def time_backends(height: int, width: int, runs: int, threads: int) -> dict[str, list[float]]:
-    """Seconds per run of Net-S on one ``height x width`` image, per back end (interleaved runs)."""
+    """Seconds per run of Net-S on one ``height x width`` image, per variant (interleaved runs)."""
     x = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     img = x[0].permute(1, 2, 0).numpy()
-    calls = {"torch": lambda e: e.enhance_tensor(x), "onnxruntime": lambda e: e.enhance_array(img)}
-    enhancers = {name: Enhancer("student", threads=threads, backend=name) for name in calls}
+    calls = {"torch": lambda e: e.enhance_tensor(x), "onnxruntime": lambda e: e.enhance_array(img),
+             "onnxruntime+detail": lambda e: e.enhance_array(img)}
+    enhancers = {name: Enhancer("student", threads=threads, backend=name.removesuffix("+detail"),
+                                detail=DetailConfig() if name.endswith("+detail") else None) for name in calls}
     for name, call in calls.items():
         for _ in range(2):
             call(enhancers[name])

@@ -26,7 +26,7 @@ import numpy as np
 from minelight.data import is_well_exposed, luma
 from minelight.degrade import degrade
 from minelight.enhance import Enhancer
-from minelight.io import from_uint8, list_images, read_image, to_tensor, to_uint8
+from minelight.io import list_images, quantise8, read_image, to_tensor
 from minelight.metrics.full_reference import psnr, ssim
 from minelight.metrics.niqe import niqe
 
@@ -46,7 +46,7 @@ def tuning_sets(folder: Path, stride: int, seed: int) -> tuple[list[np.ndarray],
 
 def score(enhancer: Enhancer, dark: list[np.ndarray], pairs: list[tuple[np.ndarray, np.ndarray]]) -> dict:
     def run(img: np.ndarray) -> np.ndarray:
-        return from_uint8(to_uint8(enhancer.enhance_array(img)))
+        return quantise8(enhancer.enhance_array(img))
 
     start = time.perf_counter()
     niqes = [niqe(run(img)) for img in dark]

@@ -1,10 +1,11 @@
-"""README figures: input | CLAHE | Net-S for the shipped sample images, and zoomed crops that show noise.
+"""README figures: input | CLAHE | Net-S | Net-S with detail restoration (what ``minelight enhance`` writes)
+for the shipped sample images, and zoomed crops that show noise.
 
     python benchmarks/figures.py --images examples --out docs/images
 
 ``grid.jpg``: one row per image. ``crops.jpg``: a 96x96 crop from the darkest textured part of each
 image, upscaled 3x with nearest neighbour so noise is visible, for input (brightened by a plain gain so
-it can be seen), CLAHE and Net-S.
+it can be seen), CLAHE, Net-S and Net-S + detail.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from minelight.detail import DetailConfig
 from minelight.enhance import Enhancer
 from minelight.io import list_images, read_image, to_uint8, write_image
 
@@ -51,7 +53,8 @@ def main() -> None:
     ap.add_argument("--height", type=int, default=240)
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    methods = {"CLAHE": Enhancer("clahe"), "Net-S": Enhancer("student")}
+    methods = {"CLAHE": Enhancer("clahe"), "Net-S": Enhancer("student"),
+               "Net-S + detail": Enhancer("student", detail=DetailConfig())}
     rows, crop_rows = [], []
     for path in list_images(args.images):
         img = read_image(path)

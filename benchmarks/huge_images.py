@@ -25,10 +25,12 @@ SIZES = ((1080, 1920), (3000, 4000), (6000, 8000))
 DEFAULT_IMAGE = Path(__file__).resolve().parents[1] / "examples" / "astronaut_dark.jpg"
 
 
-def worker(src: Path, dst: Path, tile: int, threads: int, backend: str) -> dict:
+def worker(src: Path, dst: Path, tile: int, threads: int, backend: str, detail: bool) -> dict:
+    from minelight.detail import DetailConfig
     from minelight.enhance import Enhancer
 
-    enhancer = Enhancer("student", threads=threads, tile=tile, backend=backend)
+    enhancer = Enhancer("student", threads=threads, tile=tile, backend=backend,
+                        detail=DetailConfig() if detail else None)
     start = time.perf_counter()
     enhancer.enhance_file(src, dst)
     return {"seconds": time.perf_counter() - start,
@@ -41,6 +43,9 @@ def main() -> None:
     ap.add_argument("--cap-gib", type=float, default=16.0)
     ap.add_argument("--tile", type=int, default=1024)
     ap.add_argument("--backend", default="torch", help="for untiled runs (tiles always run in PyTorch)")
+    ap.add_argument("--detail", action="store_true",
+                    help="add the detail restoration, as minelight enhance does for Net-S by default")
+    ap.add_argument("--modes", default="tiled,untiled")
     ap.add_argument("--sizes", default=",".join(f"{w}x{h}" for h, w in SIZES), help="e.g. 1920x1080,4000x3000")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--worker", nargs=3, metavar=("SRC", "DST", "TILE"), help=argparse.SUPPRESS)
@@ -49,7 +54,7 @@ def main() -> None:
         cap = int(args.cap_gib * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         src, dst, tile = args.worker
-        print(json.dumps(worker(Path(src), Path(dst), int(tile), args.threads, args.backend)))
+        print(json.dumps(worker(Path(src), Path(dst), int(tile), args.threads, args.backend, args.detail)))
         return
     lines = ["| image | mode | time (s) | peak RSS (MiB) |", "|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,9 +62,11 @@ def main() -> None:
         for w, h in (map(int, size.split("x")) for size in args.sizes.split(",")):
             src = Path(tmp) / f"in_{w}x{h}.jpg"
             cv2.imwrite(str(src), cv2.resize(base, (w, h), interpolation=cv2.INTER_CUBIC))
-            for mode, tile in (("tiled", args.tile), ("untiled", -1)):
+            for mode in args.modes.split(","):
+                tile = {"tiled": args.tile, "untiled": -1}[mode]
                 cmd = [sys.executable, __file__, "--worker", str(src), str(Path(tmp) / "out.jpg"), str(tile),
                        "--threads", str(args.threads), "--cap-gib", str(args.cap_gib), "--backend", args.backend]
+                cmd += ["--detail"] * args.detail
                 done = subprocess.run(cmd, capture_output=True, text=True)
                 if done.returncode == 0:
                     r = json.loads(done.stdout.strip().splitlines()[-1])
@@ -69,7 +76,8 @@ def main() -> None:
                     row = f"| {w}x{h} | {mode} | failed under the {args.cap_gib:g} GiB cap: {last} | - |"
                 print(row, flush=True)
                 lines.append(row)
-    text = (f"Net-S, {args.threads} threads, tile {args.tile} (halo 96), untiled with {args.backend}.\n\n"
+    text = (f"Net-S{' + detail restoration' * args.detail}, {args.threads} threads, tile {args.tile} (halo 96), "
+            f"untiled with {args.backend}.\n\n"
             + "\n".join(lines) + "\n")
     print("\n" + text)
     if args.out:

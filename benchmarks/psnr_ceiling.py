@@ -28,7 +28,7 @@ import numpy as np
 from minelight.data import is_well_exposed, load_pairs
 from minelight.degrade import linear_to_srgb, srgb_to_linear
 from minelight.enhance import Enhancer
-from minelight.io import from_uint8, list_images, read_image, to_uint8
+from minelight.io import list_images, quantise8, read_image
 from minelight.metrics.registry import METRICS
 
 GAMMAS = np.linspace(0.2, 1.2, 21)
@@ -85,7 +85,7 @@ def main() -> None:
              np.mean([psnr(blind_curve(low, args.target), high) for _, low, high in pairs]))]
     for method in args.methods.split(","):
         enhancer = Enhancer(method, threads=args.threads)
-        outs = [(from_uint8(to_uint8(enhancer.enhance_array(low))), high) for _, low, high in pairs]
+        outs = [(quantise8(enhancer.enhance_array(low)), high) for _, low, high in pairs]
         rows += [(f"{method}", np.mean([psnr(o, h) for o, h in outs])),
                  (f"{method}, GT-mean rescaled", np.mean([psnr_gt_mean(o, h) for o, h in outs])),
                  (f"{method}, per-channel affine fitted to the ground truth",

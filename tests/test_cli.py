@@ -29,6 +29,23 @@ def test_enhance_folder_mirrors_names(tmp_path, image_folder, student_weights):
     assert read_image(out / "im0.png").shape == (70, 90, 3)
 
 
+def test_enhance_student_restores_detail_unless_no_detail(tmp_path, student_weights):
+    from minelight.detail import DetailConfig
+    from minelight.enhance import Enhancer
+    from minelight.io import from_uint8, to_uint8, write_image
+
+    yy, xx = np.mgrid[0:70, 0:90]
+    src = tmp_path / "dark.png"  # dark and clean, fine stripes in its right half: detail comes back
+    write_image(src, np.repeat((0.1 + 0.05 * yy / 70 + 0.03 * (xx % 2) * (xx > 45))[:, :, None], 3, axis=2))
+    for flag, detail in (("--detail", DetailConfig()), ("--no-detail", None)):
+        dst = tmp_path / f"{flag}.png"
+        result = runner.invoke(app, ["enhance", str(src), "-o", str(dst), "--weights", str(student_weights), flag])
+        assert result.exit_code == 0, result.output
+        expected = Enhancer("student", student_weights, backend="auto", detail=detail).enhance_array(read_image(src))
+        np.testing.assert_allclose(read_image(dst), from_uint8(to_uint8(expected)), atol=1.5 / 255)
+    assert not np.array_equal(read_image(tmp_path / "--detail.png"), read_image(tmp_path / "--no-detail.png"))
+
+
 def test_enhance_single_file_to_file_with_baseline(tmp_path, image_folder):
     dst = tmp_path / "x.jpg"
     result = runner.invoke(app, ["enhance", str(image_folder / "im1.png"), "-o", str(dst), "--method", "clahe"])
@@ -211,12 +228,12 @@ def test_benchmark_end_to_end_writes_parseable_reports(tmp_path, pair_folder, im
 
     monkeypatch.setattr(enhance, "shipped_weights", lambda name: student_weights)
     out = tmp_path / "report"
-    result = runner.invoke(app, ["benchmark", "--methods", "student,clahe,gamma", "--paired", f"P={pair_folder}",
+    result = runner.invoke(app, ["benchmark", "--methods", "student,gamma+detail,clahe", "--paired", f"P={pair_folder}",
                                  "--unpaired", f"U={image_folder}", "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     with (out / "results.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert {r["method"] for r in rows} == {"student", "clahe", "gamma"}
+    assert {r["method"] for r in rows} == {"student", "clahe", "gamma+detail"}
     assert {r["dataset"] for r in rows} == {"P", "U"}
     assert {"psnr", "ssim", "seconds"} <= {r["metric"] for r in rows if r["dataset"] == "P"}
     md = (out / "results.md").read_text()

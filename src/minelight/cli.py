@@ -158,6 +158,9 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             crf: int = typer.Option(20, "--crf", help="Video: x264 quality, lower is better (18-28)."),
             max_pixels: int = typer.Option(120_000_000, "--max-pixels", help="Refuse larger images."),
             tile: int = typer.Option(0, "--tile", help="Net-S tile size (multiple of 8); 0: auto above 4 MP; -1: off."),
+            detail: bool = typer.Option(True, "--detail/--no-detail",
+                                        help="student: restore the input's fine texture where its amplified noise "
+                                             "stays below a visible level (minelight.detail)."),
             fmt: Optional[str] = typer.Option(None, "--format", help="Output format, e.g. png (default: as input)."),
             bits: int = typer.Option(8, "--bits", help="8, or 16 for PNG/TIFF output."),
             threads: int = typer.Option(0, "--threads"), quiet: bool = QuietOpt):
@@ -172,20 +175,27 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
     if source is not None or videos:
         _enhance_videos(([source] if source is not None else []) + videos, output, method, weights, backend, side,
                         smooth, max_frames, threads, quiet, single=len(inputs) + (source is not None) == 1,
-                        encoding={"preset": preset, "crf": crf})
+                        encoding={"preset": preset, "crf": crf}, detail=detail)
     if images:
         _enhance_images(images, output, method, weights, backend, smooth and sequence, fmt, bits, threads, quiet,
-                        max_pixels, tile)
+                        max_pixels, tile, detail)
+
+
+def _detail_for(method: str, detail: bool):
+    """The detail restoration ``minelight enhance`` applies: Net-S's, unless ``--no-detail``."""
+    from .detail import DetailConfig
+
+    return DetailConfig() if detail and method == "student" else None
 
 
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
-                    max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict) -> None:
+                    max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool) -> None:
     from .enhance import Enhancer
     from .temporal import SmoothingConfig
     from .video import is_video_path
     from .video_job import enhance_video
 
-    enhancer = Enhancer(method, weights, threads, backend)
+    enhancer = Enhancer(method, weights, threads, backend, detail=_detail_for(method, detail))
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
     else:
@@ -205,7 +215,7 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
 
 
 def _enhance_images(inputs: list[Path], output: Path, method: str, weights, backend: str, sequence: bool,
-                    fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int) -> None:
+                    fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int, detail: bool) -> None:
     from rich.progress import Progress
 
     from .enhance import Enhancer, plan_outputs
@@ -219,7 +229,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                   if f.is_file() and not is_image_path(f) and not f.name.startswith(".")]
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
-    enhancer = Enhancer(method, weights, threads, backend, tile)
+    enhancer = Enhancer(method, weights, threads, backend, tile, _detail_for(method, detail))
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
     smoother = TemporalSmoother() if sequence else None
@@ -317,7 +327,8 @@ def _named_folders(values: list[str] | None, option: str) -> dict[str, str]:
 
 @app.command()
 @guarded
-def benchmark(methods: str = typer.Option("student,clahe,lime,he,gamma", "--methods", help="Comma-separated."),
+def benchmark(methods: str = typer.Option("student,clahe,lime,he,gamma", "--methods",
+                                          help="Comma-separated; METHOD+detail adds the detail restoration."),
               paired: Optional[list[str]] = typer.Option(None, "--paired", help="NAME=DIR in the LOL layout."),
               unpaired: Optional[list[str]] = typer.Option(None, "--unpaired", help="NAME=DIR of low-light images."),
               out: Path = typer.Option(Path("report"), "--out"),

@@ -3,6 +3,7 @@
     >>> from minelight.enhance import Enhancer
     >>> enhancer = Enhancer("student")            # shipped Net-S weights
     >>> out = enhancer.enhance_array(img)         # (H, W, 3) float32 RGB in [0, 1] -> same shape
+    >>> Enhancer("student", detail=DetailConfig())  # + noise-aware detail restoration (the CLI's default)
 
 Neural methods run any size in, same size out (the network pads to a multiple of 2**levels and crops).
 """
@@ -20,6 +21,7 @@ import torch
 
 from .baselines import BASELINES
 from .checkpoint import WeightsError, load_weights
+from .detail import DetailConfig, restore_detail
 from .io import (MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
                  write_image)
 from .models.encoder_decoder import EncoderDecoder
@@ -29,10 +31,17 @@ from .temporal import TemporalSmoother
 from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward, tiled_local
 
 NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
+DETAIL_SUFFIX = "+detail"  # a benchmark's name for a method followed by the detail restoration
 
 
 def list_methods() -> list[str]:
     return [m for m in NEURAL_METHODS if m != "teacher"] + sorted(BASELINES)
+
+
+def enhancer_for(name: str, **kwargs) -> Enhancer:
+    """``Enhancer`` for a method name, where ``METHOD+detail`` adds the detail restoration (benchmarks)."""
+    method = name.removesuffix(DETAIL_SUFFIX)
+    return Enhancer(method, detail=DetailConfig() if method != name else None, **kwargs)
 
 
 def shipped_weights(name: str) -> Path:
@@ -62,11 +71,14 @@ class Enhancer:
     ``tile``: tiled inference for Net-S, Net-T and Zero-DCE (:mod:`minelight.tiling`, equal to untiled):
     0 = for images over ``AUTO_TILE_PIXELS``, a positive multiple of 8 = always with that size, -1 = never.
     (The fast model needs none: its network runs at low resolution.)
+    ``detail``: restore the input's fine texture after enhancing (:mod:`minelight.detail`; tuned for Net-S,
+    ``minelight enhance``'s default for it); ``None``: the method's output as it is.
     """
 
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
-                 backend: str = "torch", tile: int = 0):
+                 backend: str = "torch", tile: int = 0, detail: DetailConfig | None = None):
         self.tile = tile
+        self.detail = detail
         if method not in NEURAL_METHODS and method not in BASELINES:
             raise ValueError(f"unknown method {method!r}; choose from {', '.join(list_methods())}")
         self.method = method
@@ -90,7 +102,7 @@ class Enhancer:
         """``(B, 3, H, W)`` in [0, 1] -> ``(B, 3, H, W)`` in [0, 1] (each image on its own, no smoothing)."""
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected a (B, 3, H, W) tensor, got {tuple(x.shape)}")
-        if self.model is not None and self.method != "fast":
+        if self.model is not None and self.method != "fast" and self.detail is None:
             return self.model(x.float())[0].clamp(0, 1)
         return torch.cat([to_tensor(self.enhance_array(to_array(img[None]))) for img in x])
 
@@ -101,8 +113,10 @@ class Enhancer:
         temporal smoothing; other methods process each frame on its own.
         """
         img = check_image(img).astype(np.float32, copy=False)
-        if self.method == "fast":
-            return self._enhance_fast(img, smoother)
+        out = self._enhance_fast(img, smoother) if self.method == "fast" else self._enhance_still(img)
+        return out if self.detail is None else restore_detail(img, out, self.detail)
+
+    def _enhance_still(self, img: np.ndarray) -> np.ndarray:
         tile = self._tile_size(img)
         if tile:
             tiled = tiled_forward if isinstance(self.model, EncoderDecoder) else tiled_local

@@ -1,6 +1,6 @@
 """Methods x data sets x metrics: one command that checks the paper's comparison on any data.
 
-    minelight benchmark --methods student,clahe,lime,he,gamma --paired SYNTH=data/synth_val \
+    minelight benchmark --methods student,student+detail,clahe,lime,he,gamma --paired SYNTH=data/synth_val \
         --unpaired DICM=../shared/data/unpaired/DICM --unpaired LIME=../shared/data/unpaired/LIME --out report/
 
 Each method runs once per image (outputs are cached in memory for scoring and thumbnails). Writes
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import match_pairs
-from .enhance import Enhancer
+from .enhance import enhancer_for
 from .io import atomic_write_bytes, list_images, read_image, write_image
 from .metrics.composite import COMPOSITE_METRICS, composite_index, relative_improvement
 from .metrics.registry import METRICS
@@ -78,7 +78,7 @@ def run_benchmark(cfg: BenchmarkConfig, progress: bool = True) -> dict[str, dict
     out = Path(cfg.out)
     (out / "images").mkdir(parents=True, exist_ok=True)
     sets = _samples(cfg)
-    enhancers = {m: Enhancer(m, threads=cfg.threads) for m in cfg.methods}
+    enhancers = {m: enhancer_for(m, threads=cfg.threads) for m in cfg.methods}
     rows: list[tuple[str, str, str, str, float]] = []
     means: dict[str, dict[str, dict[str, float]]] = {}
     thumbs: dict[str, list[list[tuple[str, str]]]] = {}

@@ -170,6 +170,11 @@ def from_uint8(img: np.ndarray) -> np.ndarray:
     return img.astype(np.float32) / 255.0
 
 
+def quantise8(img: np.ndarray) -> np.ndarray:
+    """Float [0, 1] -> the same rounded to 8 bits, float32 (what an 8-bit output file holds; for scoring)."""
+    return from_uint8(to_uint8(img))
+
+
 def to_tensor(img: np.ndarray) -> torch.Tensor:
     """``(H, W, 3)`` array -> ``(1, 3, H, W)`` float32 tensor."""
     return torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32)).permute(2, 0, 1)[None]
