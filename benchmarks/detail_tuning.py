@@ -3,6 +3,8 @@ of ``fast_low_side.py`` (dark SICE Part 1 crops for NIQE, synthetic pairs from w
 PSNR/SSIM); DICM, LIME and the BSDS500 ``val`` pairs (what we report on) are not read.
 
     python benchmarks/detail_tuning.py --sice ../shared/data/train_unpaired/SICE_part1 --out docs/detail_tuning.md
+    python benchmarks/detail_tuning.py --sice ../shared/data/train_unpaired/SICE_part1 --sigmas "" \
+        --weights runs/student_ft/model.safetensors     # other Net-S weights, default settings only
 
 Rule, fixed before the first run: among the grid (``sigma`` x ``noise_low`` x width ``noise_high -
 noise_low``), keep the settings whose pair SSIM is at most 0.005 below plain Net-S's and whose pair PSNR is
@@ -44,7 +46,8 @@ def scores(dark: list[tuple[np.ndarray, np.ndarray]], pairs: list[tuple[np.ndarr
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sice", type=Path, required=True, help="folder of mixed-exposure images (SICE Part 1)")
-    ap.add_argument("--sigmas", default="1.5,2.5")
+    ap.add_argument("--weights", type=Path, help="Net-S weights (default: the shipped ones)")
+    ap.add_argument("--sigmas", default="1.5,2.5", help='"" for the default settings only')
     ap.add_argument("--lows", default="0.0025,0.005,0.01")
     ap.add_argument("--widths", default="0.01,0.02")
     ap.add_argument("--gain-eps", type=float, default=DetailConfig().gain_eps)
@@ -56,9 +59,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     dark_imgs, pair_imgs = tuning_sets(args.sice, args.stride, args.seed)
-    student = Enhancer("student", threads=args.threads, backend="auto")
+    student = Enhancer("student", args.weights, threads=args.threads, backend="auto")
     dark = [(img, student.enhance_array(img)) for img in dark_imgs]
     pairs = [(low, student.enhance_array(low), high) for low, high in pair_imgs]
+    print(f"Net-S weights: {args.weights or 'shipped'}")
     print(f"{len(dark)} dark images, {len(pairs)} synthetic pairs ({time.perf_counter() - start:.0f} s)", flush=True)
     base = scores(dark, pairs, None)
     lines = ["| sigma px | noise_low | noise_high | NIQE, dark SICE | PSNR dB, SICE pairs | SSIM | within the rule |",
@@ -66,7 +70,11 @@ def main() -> None:
              f"| Net-S alone | | | {base['niqe']:.3f} | {base['psnr']:.2f} | {base['ssim']:.4f} | |"]
     print(lines[-1], flush=True)
     best = None
-    grid = itertools.product(*(map(float, s.split(",")) for s in (args.sigmas, args.lows, args.widths)))
+    if args.sigmas:
+        grid = itertools.product(*(map(float, s.split(",")) for s in (args.sigmas, args.lows, args.widths)))
+    else:
+        default = DetailConfig()
+        grid = [(default.sigma, default.noise_low, default.noise_high - default.noise_low)]
     for sigma, low, width in grid:
         cfg = DetailConfig(sigma=sigma, gain_eps=args.gain_eps, noise_low=low, noise_high=low + width)
         r = scores(dark, pairs, cfg)
