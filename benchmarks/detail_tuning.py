@@ -84,7 +84,8 @@ def main() -> None:
         lines.append(f"| {sigma} | {low} | {low + width:.4g} | {r['niqe']:.3f} | {r['psnr']:.2f} | {r['ssim']:.4f} "
                      f"| {'yes' if ok else 'no'} |")
         print(lines[-1], flush=True)
-    verdict = ("no setting is within the rule" if best is None else
+    verdict = ("default settings only (no choice made)" if not args.sigmas else
+               "no setting is within the rule" if best is None else
                f"chosen: sigma {best[0].sigma}, noise_low {best[0].noise_low}, noise_high {best[0].noise_high:.4g} "
                f"(NIQE {best[1]['niqe']:.3f} vs {base['niqe']:.3f} for Net-S alone)")
     table = "\n".join(lines)

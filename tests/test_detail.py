@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from minelight.detail import DetailConfig, fine_band, noise_floor, restore_detail
+from minelight.detail import DetailConfig, bin_floors, fine_band, local_rms, restore_detail
 from minelight.enhance import Enhancer
 
 
@@ -58,9 +58,20 @@ def test_noise_floor_follows_signal_dependent_noise():
     rng = np.random.default_rng(2)
     y = np.repeat(np.linspace(0.1, 0.9, 128, dtype=np.float32)[None], 96, axis=0)
     noisy = y + rng.normal(0, 1, y.shape).astype(np.float32) * 0.02 * y  # noise std grows with brightness
-    floor = noise_floor(fine_band(noisy, 1.5), y, DetailConfig())
-    assert floor[:, 100:].mean() > 3 * floor[:, :28].mean()
-    assert 0.005 < floor[:, 100:].mean() < 0.02  # of the order of the fine band's noise there
+    cfg = DetailConfig()
+    edges, floors = bin_floors(y, local_rms(fine_band(noisy, 1.5), cfg.window), cfg)
+    assert edges.shape == (cfg.bins - 1,) and floors.shape == (cfg.bins,)
+    assert np.all(np.diff(floors) > 0)  # brighter bins, more noise
+    assert floors[-1] > 3 * floors[0]
+    assert 0.005 < floors[-1] < 0.02  # of the order of the fine band's noise there (0.018 x ~0.9)
+
+
+def test_tiny_and_mismatched_images():
+    for shape in ((1, 1, 3), (1, 5, 3), (2, 2, 3)):
+        img = np.full(shape, 0.1, np.float32)
+        assert restore_detail(img, img * 3).shape == shape
+    with pytest.raises(ValueError, match="one size"):
+        restore_detail(np.zeros((4, 4, 3), np.float32), np.zeros((4, 5, 3), np.float32))
 
 
 @pytest.mark.parametrize("method", ["gamma", "fast"])

@@ -30,6 +30,7 @@ from .data import luma
 STRIP_PIXELS = 4_000_000  # larger images are restored in strips of about this many pixels
 STATS_STRIDE = 4  # ... and their noise statistics come from every 4th row and column
 
+
 @dataclass
 class DetailConfig:
     sigma: float = 1.5  # px, Gaussian scale that separates the fine band from the rest
@@ -65,13 +66,6 @@ def bin_floors(y: np.ndarray, rms: np.ndarray, cfg: DetailConfig) -> tuple[np.nd
     return edges, floors
 
 
-def noise_floor(detail: np.ndarray, y: np.ndarray, cfg: DetailConfig) -> np.ndarray:
-    """Per-pixel noise floor ``(H, W)`` of ``detail``: its bin's floor (:func:`bin_floors`) for each pixel
-    of ``y`` (``(H, W)``)."""
-    edges, floors = bin_floors(y, local_rms(detail, cfg.window), cfg)
-    return floors[np.searchsorted(edges, y, side="right")]
-
-
 def _maps(low: np.ndarray, enhanced: np.ndarray, cfg: DetailConfig) -> dict[str, np.ndarray]:
     """Input luma, amplified input detail, output detail and the local RMS of the former, each ``(H, W)``."""
     y_in, y_out = luma(low).astype(np.float32), luma(enhanced).astype(np.float32)
@@ -98,6 +92,8 @@ def restore_detail(low: np.ndarray, enhanced: np.ndarray, cfg: DetailConfig | No
 
     Images over ``STRIP_PIXELS`` go in strips of rows (memory stays bounded; the bins' statistics then come
     from every ``STATS_STRIDE``-th row and column), each strip computed twice: statistics, then output."""
+    if low.shape != enhanced.shape or low.ndim != 3 or low.shape[2] != 3:
+        raise ValueError(f"expected two (H, W, 3) images of one size, got {low.shape} and {enhanced.shape}")
     cfg = cfg or DetailConfig()
     strips = _strips(low.shape[0], low.shape[1], cfg)
     stride = 1 if len(strips) == 1 else STATS_STRIDE
