@@ -17,8 +17,7 @@ import time
 
 import torch
 
-from minelight.detail import DetailConfig
-from minelight.enhance import Enhancer
+from minelight.enhance import Enhancer, enhancer_for
 from minelight.models.profile import count_macs, count_params
 
 
@@ -28,8 +27,10 @@ def time_backends(height: int, width: int, runs: int, threads: int) -> dict[str,
     img = x[0].permute(1, 2, 0).numpy()
     calls = {"torch": lambda e: e.enhance_tensor(x), "onnxruntime": lambda e: e.enhance_array(img),
              "onnxruntime+detail": lambda e: e.enhance_array(img)}
-    enhancers = {name: Enhancer("student", threads=threads, backend=name.removesuffix("+detail"),
-                                detail=DetailConfig() if name.endswith("+detail") else None) for name in calls}
+    methods = {"torch": ("student", "torch"), "onnxruntime": ("student", "onnxruntime"),
+               "onnxruntime+detail": ("student+detail", "onnxruntime")}
+    enhancers = {name: enhancer_for(method, threads=threads, backend=backend)
+                 for name, (method, backend) in methods.items()}
     for name, call in calls.items():
         for _ in range(2):
             call(enhancers[name])
