@@ -200,9 +200,10 @@ def test_train_with_bad_override_is_one_line(tmp_path, image_folder):
     assert "unknown config key" in _one_line_error(result)
 
 
-def test_info_runs():
-    result = runner.invoke(app, ["info"])
+def test_info_runs_and_says_when_weights_are_a_fine_tune():
+    result = runner.invoke(app, ["info"], env={"COLUMNS": "400"})
     assert result.exit_code == 0 and "student" in result.output
+    assert "a fine-tune" in result.output  # the shipped Net-S was trained with --init
 
 
 def test_score_writes_one_row_per_image_and_a_mean_row(tmp_path, image_folder):

@@ -405,6 +405,8 @@ def info():
         run = json.loads(meta.get("run_config", "{}"))
         folders = ", ".join("/".join(Path(d).parts[-2:]) for d in run.get("data", []))
         source = f"minelight train {name} on {folders}" if run else "?"
+        if run.get("init"):
+            source += " (a fine-tune: steps and time of that run only; see the model card)"
         table.add_row(name, f"{count_params(model):,}", f"{count_macs(model) / 1e9:.2f}", source,
                       meta.get("steps", "?"), f"{float(meta.get('train_seconds', 'nan')) / 60:.0f} min", str(path))
     Console().print(table)
