@@ -22,12 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fast_low_side import tuning_sets
+from fast_low_side import tuning_metrics, tuning_sets
 from minelight.detail import DetailConfig, restore_detail
 from minelight.enhance import Enhancer
-from minelight.io import quantise8, to_tensor
-from minelight.metrics.full_reference import psnr, ssim
-from minelight.metrics.niqe import niqe
 
 
 def scores(dark: list[tuple[np.ndarray, np.ndarray]], pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
@@ -35,12 +32,9 @@ def scores(dark: list[tuple[np.ndarray, np.ndarray]], pairs: list[tuple[np.ndarr
     """Mean NIQE over ``[(input, Net-S output)]`` and PSNR/SSIM over ``[(input, Net-S output, target)]``,
     after detail restoration with ``cfg`` (``None``: plain Net-S)."""
     def final(low: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return quantise8(out if cfg is None else restore_detail(low, out, cfg))
+        return out if cfg is None else restore_detail(low, out, cfg)
 
-    finals = [(to_tensor(final(low, out)), to_tensor(high)) for low, out, high in pairs]
-    return {"niqe": float(np.mean([niqe(final(low, out)) for low, out in dark])),
-            "psnr": float(np.mean([psnr(o, h) for o, h in finals])),
-            "ssim": float(np.mean([float(ssim(o, h)) for o, h in finals]))}
+    return tuning_metrics([final(low, out) for low, out in dark], [(final(low, out), high) for low, out, high in pairs])
 
 
 def main() -> None:

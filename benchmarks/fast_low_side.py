@@ -44,17 +44,20 @@ def tuning_sets(folder: Path, stride: int, seed: int) -> tuple[list[np.ndarray],
     return dark[::stride], pairs
 
 
-def score(enhancer: Enhancer, dark: list[np.ndarray], pairs: list[tuple[np.ndarray, np.ndarray]]) -> dict:
-    def run(img: np.ndarray) -> np.ndarray:
-        return quantise8(enhancer.enhance_array(img))
+def tuning_metrics(dark_outs: list[np.ndarray], pair_outs: list[tuple[np.ndarray, np.ndarray]]) -> dict:
+    """Mean NIQE of the outputs for the dark images and mean PSNR/SSIM of ``[(output, target)]``; outputs
+    are quantised to 8 bits first."""
+    finals = [(to_tensor(quantise8(o)), to_tensor(h)) for o, h in pair_outs]
+    return {"niqe": float(np.mean([niqe(quantise8(o)) for o in dark_outs])),
+            "psnr": float(np.mean([psnr(o, h) for o, h in finals])),
+            "ssim": float(np.mean([float(ssim(o, h)) for o, h in finals]))}
 
+
+def score(enhancer: Enhancer, dark: list[np.ndarray], pairs: list[tuple[np.ndarray, np.ndarray]]) -> dict:
     start = time.perf_counter()
-    niqes = [niqe(run(img)) for img in dark]
-    outs = [(run(low), high) for low, high in pairs]
-    return {"niqe": float(np.mean(niqes)),
-            "psnr": float(np.mean([psnr(to_tensor(o), to_tensor(h)) for o, h in outs])),
-            "ssim": float(np.mean([ssim(to_tensor(o), to_tensor(h)) for o, h in outs])),
-            "seconds": time.perf_counter() - start}
+    result = tuning_metrics([enhancer.enhance_array(img) for img in dark],
+                            [(enhancer.enhance_array(low), high) for low, high in pairs])
+    return {**result, "seconds": time.perf_counter() - start}
 
 
 def main() -> None:
