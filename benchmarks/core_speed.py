@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from functools import partial
 
 import torch
 
@@ -25,20 +26,22 @@ def time_backends(height: int, width: int, runs: int, threads: int) -> dict[str,
     """Seconds per run of Net-S on one ``height x width`` image, per variant (interleaved runs)."""
     x = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     img = x[0].permute(1, 2, 0).numpy()
-    calls = {"torch": lambda e: e.enhance_tensor(x), "onnxruntime": lambda e: e.enhance_array(img),
-             "onnxruntime+detail": lambda e: e.enhance_array(img)}
-    methods = {"torch": ("student", "torch"), "onnxruntime": ("student", "onnxruntime"),
-               "onnxruntime+detail": ("student+detail", "onnxruntime")}
-    enhancers = {name: enhancer_for(method, threads=threads, backend=backend)
-                 for name, (method, backend) in methods.items()}
-    for name, call in calls.items():
+    variants = {"torch": ("student", "torch"), "onnxruntime": ("student", "onnxruntime"),
+                "onnxruntime+detail": ("student+detail", "onnxruntime")}
+    calls = {}
+    for name, (method, backend) in variants.items():
+        enhancer = enhancer_for(method, threads=threads, backend=backend)
+        # PyTorch: the network on a tensor; onnxruntime: the array path that minelight enhance takes
+        run, arg = (enhancer.enhance_tensor, x) if backend == "torch" else (enhancer.enhance_array, img)
+        calls[name] = partial(run, arg)
+    for call in calls.values():
         for _ in range(2):
-            call(enhancers[name])
+            call()
     times: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(runs):
         for name, call in calls.items():
             t0 = time.perf_counter()
-            call(enhancers[name])
+            call()
             times[name].append(time.perf_counter() - t0)
     return times
 
