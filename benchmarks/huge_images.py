@@ -26,11 +26,9 @@ DEFAULT_IMAGE = Path(__file__).resolve().parents[1] / "examples" / "astronaut_da
 
 
 def worker(src: Path, dst: Path, tile: int, threads: int, backend: str, detail: bool) -> dict:
-    from minelight.detail import DetailConfig
-    from minelight.enhance import Enhancer
+    from minelight.enhance import enhancer_for
 
-    enhancer = Enhancer("student", threads=threads, tile=tile, backend=backend,
-                        detail=DetailConfig() if detail else None)
+    enhancer = enhancer_for("student+detail" if detail else "student", threads=threads, tile=tile, backend=backend)
     start = time.perf_counter()
     enhancer.enhance_file(src, dst)
     return {"seconds": time.perf_counter() - start,

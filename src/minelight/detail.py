@@ -68,7 +68,7 @@ def bin_floors(y: np.ndarray, rms: np.ndarray, cfg: DetailConfig) -> tuple[np.nd
 
 def _maps(low: np.ndarray, enhanced: np.ndarray, cfg: DetailConfig) -> dict[str, np.ndarray]:
     """Input luma, amplified input detail, output detail and the local RMS of the former, each ``(H, W)``."""
-    y_in, y_out = luma(low).astype(np.float32), luma(enhanced).astype(np.float32)
+    y_in, y_out = luma(low).astype(np.float32, copy=False), luma(enhanced).astype(np.float32, copy=False)
     gain = ((cv2.GaussianBlur(y_out, (0, 0), cfg.gain_sigma) + cfg.gain_eps)
             / (cv2.GaussianBlur(y_in, (0, 0), cfg.gain_sigma) + cfg.gain_eps))
     detail_in = gain * fine_band(y_in, cfg.sigma)
