@@ -121,7 +121,8 @@ def train_student_cmd(data: Optional[list[Path]] = DataOpt,
                       crop: Optional[int] = CropOpt, lr: Optional[float] = LrOpt, seed: Optional[int] = SeedOpt,
                       threads: Optional[int] = ThreadsOpt, overrides: Optional[list[str]] = SetOpt,
                       init: Optional[Path] = InitOpt, resume: bool = ResumeOpt, quiet: bool = QuietOpt):
-    """Train Net-S on synthetic (from --data) or real (--paired) pairs, distilled from a frozen Net-T."""
+    """Train Net-S on synthetic (from --data) and/or real (--paired) pairs, distilled from a frozen Net-T
+    (with both: --set paired_share=0.75 of the batches are real)."""
     from .train import StudentRunConfig, train_student
 
     cfg = _run_config(StudentRunConfig(), data, val, out, steps, batch_size, crop, lr, seed, threads, overrides, init)
@@ -249,6 +250,46 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
     typer.echo(f"{len(jobs) - failed} of {len(jobs)} images written to {output}")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+@guarded
+def pairs(src: Path = typer.Argument(..., help="Bracketed captures: one sub-folder per scene, or numbered files "
+                                               "whose scenes are runs of consecutive numbers (SICE)."),
+          out: Path = typer.Option(..., "-o", "--out", help="Output folder (LOL layout: low/, high/, manifest.csv)."),
+          dark: float = typer.Option(0.25, "--dark", help="Pair frames whose mean luma is below this (0-1)."),
+          target: str = typer.Option("fusion", "--target", help="fusion (Mertens) or best (best-exposed frame)."),
+          files: Optional[str] = typer.Option(None, "--files",
+                                              help="Numbered folders: only files FIRST-LAST, e.g. 1-1400, or a "
+                                                   "SICE split name: train, val, test."),
+          max_shift: float = typer.Option(2.0, "--max-shift", help="Drop frames moved more than this (pixels)."),
+          quiet: bool = QuietOpt):
+    """Build real low/normal pairs from exposure brackets (see docs/pairs.md)."""
+    from rich.progress import Progress
+
+    from .pairs import PairsConfig, build_pairs
+    from .splits import SICE_SPLITS, split_files
+
+    span = None
+    if files:
+        if files in SICE_SPLITS:
+            span = split_files(files)
+        else:
+            first, sep, last = files.partition("-")
+            if not (sep and first.isdigit() and last.isdigit() and int(first) <= int(last)):
+                raise ValueError(f"--files: expected FIRST-LAST or a split name, got {files!r}")
+            span = (int(first), int(last))
+    cfg = PairsConfig(dark=dark, target=target, files=span, max_shift=max_shift)
+    with Progress(disable=quiet, transient=True) as bar:
+        task = bar.add_task("scenes", total=None)
+        reports = build_pairs(src, out, cfg, lambda done, total: bar.update(task, completed=done, total=total))
+    used = [r for r in reports if not r.error]
+    for r in reports:
+        if r.error:
+            typer.echo(f"skipped {r.scene}: {r.error}", err=True)
+        for why in r.dropped:
+            typer.echo(f"dropped {r.scene}/{why}", err=True)
+    typer.echo(f"{sum(r.pairs for r in used)} pairs from {len(used)} of {len(reports)} scenes written to {out}")
 
 
 @app.command()

@@ -137,3 +137,20 @@ class PairSampler:
             highs.append(high)
             lows.append(low)
         return _stack(lows), _stack(highs)
+
+
+class MixedSampler:
+    """Batches from two samplers: batch ``k`` comes from ``first`` with probability ``share`` (decided by
+    ``(seed, k)`` alone, so resumed and distributed runs see the same batches), otherwise from ``second``."""
+
+    def __init__(self, first: PairSampler, second: PairSampler, share: float, seed: int = 0):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"share must be in [0, 1], got {share}")
+        self.first, self.second, self.share, self.seed = first, second, share, seed
+
+    def source(self, step: int) -> PairSampler:
+        """The sampler batch ``step`` is drawn from."""
+        return self.first if np.random.default_rng([self.seed, 13, step]).random() < self.share else self.second
+
+    def batch(self, step: int, rank: int = 0, world: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.source(step).batch(step, rank, world)

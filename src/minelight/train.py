@@ -25,7 +25,7 @@ from torch import nn
 
 from . import distributed
 from .checkpoint import WeightsError, load_latest_checkpoint, load_weights, save_checkpoint, save_weights
-from .data import PairSampler, load_folder, load_pairs
+from .data import MixedSampler, PairSampler, load_folder, load_pairs
 from .degrade import DegradeConfig, degrade, light_corruption
 from .io import list_images, read_image, to_tensor, to_uint8
 from .losses import (DistillConfig, DistillLoss, ReconstructionConfig, ReconstructionLoss, attention_transfer,
@@ -41,6 +41,7 @@ from .zero_reference import ZeroReferenceConfig, ZeroReferenceLoss
 class RunConfig:
     data: tuple[str, ...] = ()  # folders of normal-light images (synthetic pairs are made from them)
     paired: tuple[str, ...] = ()  # LOL-layout folders with real low/high pairs (student only)
+    paired_share: float = 0.75  # with both --paired and --data: share of batches drawn from the real pairs
     val: str = ""  # teacher: folder of clean images; student: LOL-layout folder of validation pairs
     val_images: int = 20  # validate on the first N images (0 = all)
     out: str = "runs/run"
@@ -350,7 +351,10 @@ def train_teacher(cfg: TeacherRunConfig, resume: bool = False, progress: bool = 
 
 
 def train_student(cfg: StudentRunConfig, resume: bool = False, progress: bool = True) -> Path:
-    """Train Net-S on (low, high) pairs with the multi-scale loss and, if a teacher is given, distillation."""
+    """Train Net-S on (low, high) pairs with the multi-scale loss and, if a teacher is given, distillation.
+
+    Pairs are real (``paired`` folders), synthetic (made from ``data`` images), or both, mixed batch by
+    batch with ``paired_share`` of the batches real."""
     ctx = _setup(cfg)
     model = Student(cfg.model)
     teacher = build_teacher(cfg.teacher, cfg.model.widths, cfg.seed)
@@ -358,14 +362,16 @@ def train_student(cfg: StudentRunConfig, resume: bool = False, progress: bool = 
     if teacher is not None and any(not 0 <= i < len(cfg.model.widths) for i in cfg.distill.levels):
         raise TrainingError(f"distill.levels {cfg.distill.levels} must lie in 0..{len(cfg.model.widths) - 1}")
     torch.manual_seed(cfg.seed)
+    real = synthetic = None
     if cfg.paired:
         pairs = [p for folder in cfg.paired for p in load_pairs(folder)]
-        sampler = PairSampler([to_uint8(h) for _, _, h in pairs], [to_uint8(lo) for _, lo, _ in pairs],
-                              crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed)
-    else:
+        real = PairSampler([to_uint8(h) for _, _, h in pairs], [to_uint8(lo) for _, lo, _ in pairs],
+                           crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed)
+    if cfg.data:
         degrade_cfg = cfg.degrade
-        sampler = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
-                              make_input=lambda img, rng: degrade(img, rng, degrade_cfg))
+        synthetic = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
+                                make_input=lambda img, rng: degrade(img, rng, degrade_cfg))
+    sampler = MixedSampler(real, synthetic, cfg.paired_share, cfg.seed) if real and synthetic else real or synthetic
     val_pairs = _load_val_pairs(cfg)
     recon = ReconstructionLoss(cfg.recon)
     distill = DistillLoss(cfg.distill) if teacher is not None and cfg.distill.enabled else None
