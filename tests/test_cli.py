@@ -277,3 +277,41 @@ def test_debug_flag_shows_the_underlying_exception(tmp_path, monkeypatch):
     monkeypatch.setenv("MINELIGHT_DEBUG", "")  # teardown restores the environment the flag changes
     result = runner.invoke(app, ["--debug", "enhance", str(tmp_path / "nope.png"), "-o", str(tmp_path / "o")])
     assert result.exit_code != 0 and result.exception is not None and "nope.png" in str(result.exception)
+
+
+def test_pairs_then_paired_training_on_its_output(tmp_path, image_folder):
+    from .test_pairs import write_bracket
+
+    src = tmp_path / "sice"
+    write_bracket(src, 0, [f"{n}.png" for n in range(1, 6)])
+    write_bracket(src, 1, [f"{n}.png" for n in range(6, 11)])
+    out = tmp_path / "pairs"
+    result = runner.invoke(app, ["pairs", str(src), "-o", str(out), "--dark", "0.3", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "4 pairs from 2 of 2 scenes" in result.output
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["train", "student", "--paired", str(out), "--data", str(image_folder),
+                                 "--out", str(run), "--steps", "3", "--batch-size", "2", "--crop", "32", "--quiet",
+                                 "--set", "model.widths=8,8,8", "--set", "model.rir_groups=1",
+                                 "--set", "exposure_filter=false", "--set", "paired_share=0.5"])
+    assert result.exit_code == 0, result.output
+    assert (run / "model.safetensors").exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--files", "9-3"], "--files"),
+    (["--files", "holdout"], "--files"),
+])
+def test_pairs_bad_options_are_one_line(tmp_path, args, expected):
+    from .test_pairs import write_bracket
+
+    write_bracket(tmp_path / "src", 0, ["1.png", "2.png"])
+    line = _one_line_error(runner.invoke(app, ["pairs", str(tmp_path / "src"), "-o", str(tmp_path / "o"), *args]))
+    assert expected in line
+
+
+def test_pairs_of_a_missing_or_empty_folder_is_one_line(tmp_path):
+    assert "not a folder" in _one_line_error(runner.invoke(app, ["pairs", str(tmp_path / "no"), "-o", str(tmp_path)]))
+    (tmp_path / "empty").mkdir()
+    assert "no images" in _one_line_error(runner.invoke(app, ["pairs", str(tmp_path / "empty"), "-o",
+                                                              str(tmp_path / "o")]))

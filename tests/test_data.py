@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from minelight.data import PairSampler, load_pairs, match_pairs
 from minelight.io import ImageError, write_image
@@ -55,3 +56,19 @@ def test_paired_sampler_crops_the_same_window():
 def test_crop_larger_than_images_is_rejected():
     with pytest.raises(ValueError, match="smaller than the crop"):
         PairSampler([np.zeros((10, 10, 3), np.uint8)], crop=32)
+
+
+def test_mixed_sampler_draws_both_sources_in_share_and_repeats(image_folder):
+    from minelight.data import MixedSampler, PairSampler, load_folder
+
+    images = load_folder(image_folder)
+    real = PairSampler(images, [(img // 4) for img in images], crop=32, batch_size=2, seed=0)
+    synthetic = PairSampler(images, crop=32, batch_size=2, seed=0)
+    mixed = MixedSampler(real, synthetic, 0.75, seed=0)
+    sources = [mixed.source(step) is real for step in range(400)]
+    assert 0.68 < np.mean(sources) < 0.82
+    step = sources.index(True)
+    assert torch.equal(mixed.batch(step)[0], real.batch(step)[0])
+    assert torch.equal(mixed.batch(step)[0], MixedSampler(real, synthetic, 0.75, seed=0).batch(step)[0])
+    with pytest.raises(ValueError, match="share"):
+        MixedSampler(real, synthetic, 1.5)
