@@ -294,6 +294,32 @@ def pairs(src: Path = typer.Argument(..., help="Bracketed captures: one sub-fold
 
 @app.command()
 @guarded
+def serve(config: Optional[Path] = typer.Option(None, "--config", help="TOML file of cameras (see docs/serve.md)."),
+          source: Optional[list[str]] = typer.Option(None, "--source",
+                                                     help="Quick start: a camera (rtsp://, http://, a video file "
+                                                          "played in a loop, or a device index); repeatable."),
+          host: str = typer.Option("127.0.0.1", "--host", help="Listen address (quick start)."),
+          port: int = typer.Option(8080, "--port", help="Port (quick start; 0 = any free one)."),
+          token: Optional[list[str]] = typer.Option(None, "--token", help="Access token (quick start; repeatable)."),
+          method: str = typer.Option("fast", "--method", "-m", help="Enhancement method (quick start)."),
+          check: bool = typer.Option(False, "--check", help="Validate the configuration and exit.")):
+    """Serve live enhanced camera streams: MJPEG, snapshots, a web page, /healthz, /metrics."""
+    from .serve.config import load_config, quick_config
+
+    if (config is None) == (not source):
+        raise ValueError("give either --config FILE or one or more --source URL")
+    cfg = load_config(config) if config is not None else quick_config(list(source), host, port, list(token or ()),
+                                                                         method)
+    if check:
+        typer.echo(f"{config or 'quick start'}: {len(cfg.cameras)} camera(s), valid")
+        return
+    from .serve.server import serve as run_server
+
+    raise typer.Exit(run_server(cfg))
+
+
+@app.command()
+@guarded
 def synth(src: Path = typer.Option(..., "--src", help="Folder of normal-light images."),
           out: Path = typer.Option(..., "--out", help="Output folder (LOL layout: low/, high/)."),
           seed: int = typer.Option(0, "--seed")):

@@ -41,7 +41,7 @@ def is_live_source(source: str) -> bool:
     return bool(re.match(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp|srt)://", str(source))) or str(source).isdigit()
 
 
-def _open_input(source: str, timeout_s: float):
+def _open_input(source: str, timeout_s: float, transport: str = "tcp", name: str = ""):
     import av
 
     options = {}
@@ -50,38 +50,42 @@ def _open_input(source: str, timeout_s: float):
     else:
         path, fmt = str(source), None
         if is_live_source(source):
-            options = {"rtsp_transport": "tcp"} if str(source).startswith("rtsp") else {}
+            options = {"rtsp_transport": transport} if str(source).startswith("rtsp") else {}
     try:
         return av.open(path, format=fmt, options=options, timeout=timeout_s)
     except (av.error.FFmpegError, OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err)
-        raise VideoError(f"{source}: cannot open video ({reason})") from None
+        raise VideoError(f"{name or source}: cannot open video ({reason})") from None
 
 
 class VideoReader:
     """Decoded frames of a video file, stream or device as ``(H, W, 3)`` uint8 RGB arrays.
+
+    ``timeout_s``: seconds to wait for the source to open or to send data; ``transport``: RTSP over
+    ``tcp`` or ``udp``; ``name``: what error messages call the source (default: the source itself).
 
     ``fps`` is the stream's average frame rate (25 if it declares none), ``frames`` the declared frame
     count (``None`` when unknown, e.g. live), ``has_audio`` whether an audio track exists (it is not
     decoded).
     """
 
-    def __init__(self, source: str | os.PathLike, timeout_s: float = 10.0):
+    def __init__(self, source: str | os.PathLike, timeout_s: float = 10.0, transport: str = "tcp", name: str = ""):
         self.source = str(source)
+        self.name = name or self.source  # how messages call the source (e.g. with its password redacted)
         self.live = is_live_source(self.source)
         if not self.live and not Path(self.source).is_file():
-            raise VideoError(f"{self.source}: no such file")
-        self.container = _open_input(self.source, timeout_s)
+            raise VideoError(f"{self.name}: no such file")
+        self.container = _open_input(self.source, timeout_s, transport, self.name)
         if not self.container.streams.video:
             self.container.close()
-            raise VideoError(f"{self.source}: has no video track")
+            raise VideoError(f"{self.name}: has no video track")
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "AUTO"
         ctx = self.stream.codec_context
         self.width, self.height = int(ctx.width), int(ctx.height)
         if self.width <= 0 or self.height <= 0:
             self.container.close()
-            raise VideoError(f"{self.source}: video track has no frame size")
+            raise VideoError(f"{self.name}: video track has no frame size")
         self.fps = Fraction(self.stream.average_rate or self.stream.guessed_rate or DEFAULT_FPS)
         self.frames = int(self.stream.frames) if self.stream.frames and not self.live else None
         self.has_audio = bool(self.container.streams.audio)
@@ -93,7 +97,7 @@ class VideoReader:
             for frame in self.container.decode(self.stream):
                 yield frame.to_ndarray(format="rgb24")
         except av.error.FFmpegError as err:
-            raise VideoError(f"{self.source}: cannot decode ({getattr(err, 'strerror', None) or err})") from None
+            raise VideoError(f"{self.name}: cannot decode ({getattr(err, 'strerror', None) or err})") from None
 
     def close(self) -> None:
         self.container.close()

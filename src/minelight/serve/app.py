@@ -1,0 +1,143 @@
+"""The web layer: a Starlette app that only reads what the camera processes publish.
+
+    GET /                                   the page: all cameras live, one large with original | enhanced
+    GET /cameras/NAME/stream.mjpg?view=...  MJPEG (view: enhanced, the default, or original)
+    GET /cameras/NAME/snapshot.jpg?view=... the newest frame as one JPEG
+    GET /api/cameras                        each camera's state, FPS, latency and counters (JSON)
+    GET /healthz                            each camera's state (JSON; never needs a token)
+    GET /metrics                            Prometheus text format
+
+With tokens configured every endpoint but ``/healthz`` needs one: ``Authorization: Bearer TOKEN`` or
+``?token=TOKEN`` (for ``<img>`` tags). Camera names are looked up in the config, never used as paths,
+and source URLs are shown only with their credentials redacted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from importlib import resources
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from .config import redact
+from .gateway import Camera, Gateway
+from .metrics import MetricsExporter
+
+BOUNDARY = "minelightframe"
+VIEWS = ("enhanced", "original")
+POLL_S = 0.004  # how often a stream checks for a newer frame (seconds)
+
+
+def _authorised(request: Request, tokens: tuple[str, ...]) -> bool:
+    if not tokens:
+        return True
+    header = request.headers.get("authorization", "")
+    given = header[7:] if header.lower().startswith("bearer ") else request.query_params.get("token", "")
+    return any(hmac.compare_digest(given.encode(), t.encode()) for t in tokens)
+
+
+def camera_status(cam: Camera) -> dict:
+    """What the page and ``/api/cameras`` show of one camera (no credentials)."""
+    s = cam.stats.snapshot()
+    return {"name": cam.config.name, "source": redact(cam.config.source), "method": cam.config.method,
+            "state": s["state"], "fps": round(s["fps"], 2), "latency_ms": round(1000 * s["latency"], 1),
+            "frames_in": int(s["frames_in"]), "frames_out": int(s["frames_out"]), "dropped": int(s["dropped"]),
+            "reconnects": int(s["reconnects"]), "width": int(s["width"]), "height": int(s["height"])}
+
+
+def build_app(gateway: Gateway, tokens: tuple[str, ...] = ()) -> Starlette:
+    """The app over ``gateway``'s cameras."""
+    metrics = MetricsExporter(gateway)
+    page = (resources.files("minelight.serve") / "page.html").read_text()
+
+    def guarded(handler):
+        async def endpoint(request: Request) -> Response:
+            if not _authorised(request, tokens):
+                return PlainTextResponse("401 Unauthorized: a valid token is needed\n", status_code=401,
+                                         headers={"WWW-Authenticate": "Bearer"})
+            return await handler(request)
+
+        return endpoint
+
+    def lookup(request: Request) -> tuple[Camera | None, str, Response | None]:
+        cam = gateway.cameras.get(request.path_params["name"])
+        view = request.query_params.get("view", "enhanced")
+        if cam is None:
+            return None, view, PlainTextResponse("404 Not Found: no such camera\n", status_code=404)
+        if view not in VIEWS:
+            return None, view, PlainTextResponse(f"400 Bad Request: view is one of {', '.join(VIEWS)}\n",
+                                                 status_code=400)
+        if view == "original":
+            cam.stats["original_wanted_at"] = time.monotonic()
+        return cam, view, None
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+
+    async def cameras(request: Request) -> Response:
+        return JSONResponse([camera_status(c) for c in gateway.cameras.values()])
+
+    async def healthz(request: Request) -> Response:
+        states = {name: {"state": c.stats.state} for name, c in gateway.cameras.items()}
+        ok = all(s["state"] == "live" for s in states.values())
+        return JSONResponse({"status": "ok" if ok else "degraded", "cameras": states})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    async def snapshot(request: Request) -> Response:
+        cam, view, error = lookup(request)
+        if error:
+            return error
+        slot = cam.enhanced if view == "enhanced" else cam.original
+        got = slot.read()
+        for _ in range(250):  # the original stream starts on demand: wait up to ~1 s for its first frame
+            if got is not None:
+                break
+            await asyncio.sleep(POLL_S)
+            got = slot.read()
+        if got is None:
+            return PlainTextResponse("503 Service Unavailable: no frame yet\n", status_code=503)
+        return Response(got[2], media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+    async def stream(request: Request) -> Response:
+        cam, view, error = lookup(request)
+        if error:
+            return error
+        slot = cam.enhanced if view == "enhanced" else cam.original
+
+        async def parts():
+            last = 0
+            while not gateway.stopping():
+                if view == "original":
+                    cam.stats["original_wanted_at"] = time.monotonic()
+                seq = slot.sequence()
+                if seq <= 0 or seq == last:
+                    await asyncio.sleep(POLL_S)
+                    continue
+                got = slot.read()
+                if got is None:
+                    continue
+                last, decoded_at, data = got
+                yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(data)}\r\n\r\n"
+                       .encode() + data + b"\r\n")
+                metrics.observe_served(cam.config.name, view, time.monotonic() - decoded_at)
+
+        return StreamingResponse(parts(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+                                 headers={"Cache-Control": "no-store"})
+
+    routes = [
+        Route("/", guarded(index)),
+        Route("/api/cameras", guarded(cameras)),
+        Route("/healthz", healthz),
+        Route("/metrics", guarded(metrics_endpoint)),
+        Route("/cameras/{name}/stream.mjpg", guarded(stream)),
+        Route("/cameras/{name}/snapshot.jpg", guarded(snapshot)),
+    ]
+    return Starlette(routes=routes)
