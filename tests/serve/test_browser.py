@@ -1,0 +1,39 @@
+"""The page in a real browser: headless Chromium shows live, non-black enhanced frames of two cameras."""
+
+import shutil
+import subprocess
+
+import cv2
+import numpy as np
+import pytest
+
+from .helpers import ServeProcess, wait_for, write_clip
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def screenshot(url: str, path, size=(1300, 700)) -> np.ndarray:
+    """A headless Chromium screenshot of ``url`` after ~4 s of page time, as uint8 RGB."""
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    f"--window-size={size[0]},{size[1]}", "--virtual-time-budget=4000",
+                    "--run-all-compositor-stages-before-draw", f"--screenshot={path}", url],
+                   check=True, timeout=90, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cv2.imread(str(path))[..., ::-1]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
+def test_page_shows_live_enhanced_frames_of_two_cameras(tmp_path):
+    clips = [write_clip(tmp_path / f"c{i}.mp4", seed=i, size=(180, 320)) for i in range(2)]
+    server = ServeProcess(["--source", str(clips[0]), "--source", str(clips[1]), "--port", "0",
+                           "--token", "tok"], tmp_path / "log")
+    try:
+        wait_for(lambda: set(server.states().values()) == {"live"}, 90)
+        shot = screenshot(f"{server.url}/?token=tok", tmp_path / "page.png")
+    finally:
+        server.stop()
+    # The two tiles are the first grid row (420 px or wider each, from x=10, below the 36 px header).
+    # Their video areas must hold bright, varied pixels: enhanced frames, not the black of an empty <img>.
+    tiles = [shot[50:260, 20:410], shot[50:260, 450:840]]
+    for tile in tiles:
+        lit = tile.mean(axis=2) > 40
+        assert lit.mean() > 0.3 and tile.std() > 5

@@ -1,0 +1,47 @@
+import threading
+
+import numpy as np
+
+from minelight.serve.config import CameraConfig
+from minelight.serve.shared import CameraStats
+from minelight.serve.worker import Backoff, CameraPipeline, NewestFrame, decode_loop, encode_jpeg
+
+
+def test_backoff_doubles_up_to_its_cap_and_resets():
+    backoff = Backoff(first=0.5, cap=4.0)
+    assert [backoff.next() for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    backoff.reset()
+    assert backoff.next() == 0.5
+
+
+def test_newest_frame_replaces_unread_frames_and_counts_them():
+    newest = NewestFrame()
+    for i in range(5):
+        newest.put(np.full((2, 2, 3), i, np.uint8), float(i))
+    frame, t = newest.take(0.1)
+    assert frame[0, 0, 0] == 4 and t == 4.0 and newest.dropped == 4
+    assert newest.take(0.05) is None
+    newest.end("gone")
+    assert newest.take(5.0) is None and newest.ended == "gone"
+
+
+def test_decode_loop_hands_over_frames_and_reports_a_failure():
+    def frames():
+        yield np.zeros((4, 4, 3), np.uint8)
+        raise ValueError("cam: cannot decode (broken)")
+
+    newest, stats = NewestFrame(), CameraStats()
+    try:
+        decode_loop(frames(), newest, stats, threading.Event(), pace_fps=0)
+        assert stats["frames_in"] == 1 and newest.take(0.1) is not None
+        assert newest.ended == "cam: cannot decode (broken)"
+    finally:
+        stats.close()
+
+
+def test_pipeline_resizes_and_enhances_a_dark_frame():
+    pipeline = CameraPipeline(CameraConfig(name="c", source="x", method="fast", width=64, height=48))
+    frame = np.full((96, 128, 3), 20, np.uint8)
+    out = pipeline.enhance(pipeline.resize(frame))
+    assert out.shape == (48, 64, 3) and out.dtype == np.uint8 and out.mean() > frame.mean()
+    assert encode_jpeg(out, 80)[:2] == b"\xff\xd8"
