@@ -132,6 +132,7 @@ class MjpegClient:
                 key, value = line.split(b":", 1)
                 headers[key.strip().lower()] = value.strip()
         data = self.response.read(int(headers[b"content-length"]))
+        self.decoded_at = float(headers.get(b"x-decoded-at", b"nan"))
         return decode_jpeg(data)
 
     def close(self) -> None:

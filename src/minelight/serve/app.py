@@ -1,7 +1,9 @@
 """The web layer: a Starlette app that only reads what the camera processes publish.
 
     GET /                                   the page: all cameras live, one large with original | enhanced
-    GET /cameras/NAME/stream.mjpg?view=...  MJPEG (view: enhanced, the default, or original)
+    GET /cameras/NAME/stream.mjpg?view=...  MJPEG (view: enhanced, the default, or original); each part's
+                                            X-Decoded-At header: when its source frame was decoded
+                                            (time.monotonic of this machine, seconds)
     GET /cameras/NAME/snapshot.jpg?view=... the newest frame as one JPEG
     GET /api/cameras                        each camera's state, FPS, latency and counters (JSON)
     GET /healthz                            each camera's state (JSON; never needs a token)
@@ -125,8 +127,8 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = ()) -> Starlette:
                 if got is None:
                     continue
                 last, decoded_at, data = got
-                yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(data)}\r\n\r\n"
-                       .encode() + data + b"\r\n")
+                yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(data)}\r\n"
+                       f"X-Decoded-At: {decoded_at:.6f}\r\n\r\n".encode() + data + b"\r\n")
                 metrics.observe_served(cam.config.name, view, time.monotonic() - decoded_at)
 
         return StreamingResponse(parts(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
