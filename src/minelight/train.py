@@ -150,6 +150,20 @@ def _load_training_images(cfg: RunConfig) -> list[np.ndarray]:
     return images
 
 
+def _pair_sampler(cfg: RunConfig, degrade_cfg: DegradeConfig) -> PairSampler | MixedSampler:
+    """Training pairs: real ones from ``cfg.paired``, synthetic ones degraded from ``cfg.data`` images, or
+    both mixed batch by batch (``cfg.paired_share`` of the batches real)."""
+    real = synthetic = None
+    if cfg.paired:
+        pairs = [p for folder in cfg.paired for p in load_pairs(folder)]
+        real = PairSampler([to_uint8(h) for _, _, h in pairs], [to_uint8(lo) for _, lo, _ in pairs],
+                           crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed)
+    if cfg.data:
+        synthetic = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
+                                make_input=lambda img, rng: degrade(img, rng, degrade_cfg))
+    return MixedSampler(real, synthetic, cfg.paired_share, cfg.seed) if real and synthetic else real or synthetic
+
+
 def _load_val_pairs(cfg: RunConfig) -> list[tuple[np.ndarray, np.ndarray]]:
     """``[(low, high)]`` of the first ``val_images`` pairs of the LOL-layout ``val`` folder (none if unset)."""
     return [(lo, hi) for _, lo, hi in load_pairs(cfg.val, cfg.val_images)] if cfg.val else []
@@ -362,16 +376,7 @@ def train_student(cfg: StudentRunConfig, resume: bool = False, progress: bool = 
     if teacher is not None and any(not 0 <= i < len(cfg.model.widths) for i in cfg.distill.levels):
         raise TrainingError(f"distill.levels {cfg.distill.levels} must lie in 0..{len(cfg.model.widths) - 1}")
     torch.manual_seed(cfg.seed)
-    real = synthetic = None
-    if cfg.paired:
-        pairs = [p for folder in cfg.paired for p in load_pairs(folder)]
-        real = PairSampler([to_uint8(h) for _, _, h in pairs], [to_uint8(lo) for _, lo, _ in pairs],
-                           crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed)
-    if cfg.data:
-        degrade_cfg = cfg.degrade
-        synthetic = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
-                                make_input=lambda img, rng: degrade(img, rng, degrade_cfg))
-    sampler = MixedSampler(real, synthetic, cfg.paired_share, cfg.seed) if real and synthetic else real or synthetic
+    sampler = _pair_sampler(cfg, cfg.degrade)
     val_pairs = _load_val_pairs(cfg)
     recon = ReconstructionLoss(cfg.recon)
     distill = DistillLoss(cfg.distill) if teacher is not None and cfg.distill.enabled else None
@@ -407,7 +412,7 @@ def train_zerodce(cfg: ZeroDCERunConfig, resume: bool = False, progress: bool = 
 
 
 def train_fast(cfg: FastRunConfig, resume: bool = False, progress: bool = True) -> Path:
-    """Train the fast student on synthetic pairs: reconstruction against the ground truth, Charbonnier
+    """Train the fast student on synthetic and/or real pairs (as Net-S): reconstruction against the ground truth, Charbonnier
     distance to the frozen Net-S's output (output distillation), and attention transfer from the frozen
     Net-T's deepest-level features of the clean image, seen at the fast net's low resolution, to the fast
     net's bottleneck (feature distillation; Net-T needs at least as many levels)."""
@@ -418,9 +423,7 @@ def train_fast(cfg: FastRunConfig, resume: bool = False, progress: bool = True) 
     if len(cfg.low_factors) != 2 or not 1.0 <= cfg.low_factors[0] <= cfg.low_factors[1]:
         raise TrainingError(f"low_factors must be two numbers 1 <= lo <= hi, got {cfg.low_factors}")
     torch.manual_seed(cfg.seed)
-    degrade_cfg = cfg.degrade
-    sampler = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
-                          make_input=lambda img, rng: degrade(img, rng, degrade_cfg))
+    sampler = _pair_sampler(cfg, cfg.degrade)
     val_pairs = _load_val_pairs(cfg)
     recon = ReconstructionLoss(cfg.recon)
     batch = sampler.batch
