@@ -1,0 +1,50 @@
+"""Score Net-S weights on real validation pairs, as `minelight enhance` writes (Net-S + detail restoration).
+
+    python benchmarks/real_pairs_candidates.py --pairs data/sice_val \
+        --weights src/minelight/weights/student.safetensors runs/student_real/model.safetensors
+
+Outputs are quantised to 8 bits; PSNR and SSIM on RGB without GT-mean; mean over all pairs. The rule that
+uses these numbers is in docs/real_pairs.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from minelight.data import load_pairs
+from minelight.detail import DetailConfig
+from minelight.enhance import Enhancer
+from minelight.io import quantise8
+from minelight.metrics.registry import METRICS
+
+
+def score(weights: str, pairs, detail: bool = True) -> dict[str, float]:
+    enhancer = Enhancer("student", weights, backend="torch", detail=DetailConfig() if detail else None)
+    values = {"psnr": [], "ssim": [], "mean": []}
+    for _, low, high in pairs:
+        out = quantise8(enhancer.enhance_array(low))
+        values["psnr"].append(METRICS["psnr"].fn(out, high))
+        values["ssim"].append(METRICS["ssim"].fn(out, high))
+        values["mean"].append(float(out.mean()))
+    return {k: float(np.mean(v)) for k, v in values.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pairs", required=True, help="LOL-layout folder (validation pairs)")
+    ap.add_argument("--weights", nargs="+", required=True)
+    ap.add_argument("--no-detail", action="store_true", help="Net-S alone")
+    args = ap.parse_args()
+    pairs = load_pairs(args.pairs)
+    target_mean = float(np.mean([high.mean() for _, _, high in pairs]))
+    print(f"{len(pairs)} pairs from {args.pairs}; mean of the targets {target_mean:.3f}")
+    print("| weights | PSNR dB | SSIM | output mean |\n|---|---|---|---|")
+    for weights in args.weights:
+        s = score(weights, pairs, not args.no_detail)
+        print(f"| {weights} | {s['psnr']:.2f} | {s['ssim']:.3f} | {s['mean']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
