@@ -315,3 +315,14 @@ def test_pairs_of_a_missing_or_empty_folder_is_one_line(tmp_path):
     (tmp_path / "empty").mkdir()
     assert "no images" in _one_line_error(runner.invoke(app, ["pairs", str(tmp_path / "empty"), "-o",
                                                               str(tmp_path / "o")]))
+
+
+def test_enhance_brightness_option(tmp_path, image_folder):
+    dark, bright = tmp_path / "d", tmp_path / "b"
+    assert runner.invoke(app, ["enhance", str(image_folder), "-o", str(dark), "-m", "clahe"]).exit_code == 0
+    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(bright), "-m", "clahe", "--brightness", "2"])
+    assert result.exit_code == 0, result.output
+    assert read_image(bright / "im0.png").mean() > read_image(dark / "im0.png").mean()
+    line = _one_line_error(runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "x"),
+                                               "--brightness", "9"]))
+    assert "brightness must be in" in line

@@ -162,6 +162,9 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             detail: bool = typer.Option(True, "--detail/--no-detail",
                                         help="student: restore the input's fine texture where its amplified noise "
                                              "stays below a visible level (minelight.detail)."),
+            brightness: float = typer.Option(1.0, "--brightness",
+                                             help="Output brightness, 0.25-4: 1 = as the method makes it, above 1 "
+                                                  "brighter, below 1 darker (highlights never clip)."),
             fmt: Optional[str] = typer.Option(None, "--format", help="Output format, e.g. png (default: as input)."),
             bits: int = typer.Option(8, "--bits", help="8, or 16 for PNG/TIFF output."),
             threads: int = typer.Option(0, "--threads"), quiet: bool = QuietOpt):
@@ -176,10 +179,10 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
     if source is not None or videos:
         _enhance_videos(([source] if source is not None else []) + videos, output, method, weights, backend, side,
                         smooth, max_frames, threads, quiet, single=len(inputs) + (source is not None) == 1,
-                        encoding={"preset": preset, "crf": crf}, detail=detail)
+                        encoding={"preset": preset, "crf": crf}, detail=detail, brightness=brightness)
     if images:
         _enhance_images(images, output, method, weights, backend, smooth and sequence, fmt, bits, threads, quiet,
-                        max_pixels, tile, detail)
+                        max_pixels, tile, detail, brightness)
 
 
 def _detail_for(method: str, detail: bool):
@@ -190,13 +193,14 @@ def _detail_for(method: str, detail: bool):
 
 
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
-                    max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool) -> None:
+                    max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool,
+                    brightness: float = 1.0) -> None:
     from .enhance import Enhancer
     from .temporal import SmoothingConfig
     from .video import is_video_path
     from .video_job import enhance_video
 
-    enhancer = Enhancer(method, weights, threads, backend, detail=_detail_for(method, detail))
+    enhancer = Enhancer(method, weights, threads, backend, detail=_detail_for(method, detail), brightness=brightness)
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
     else:
@@ -216,7 +220,8 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
 
 
 def _enhance_images(inputs: list[Path], output: Path, method: str, weights, backend: str, sequence: bool,
-                    fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int, detail: bool) -> None:
+                    fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int, detail: bool,
+                    brightness: float = 1.0) -> None:
     from rich.progress import Progress
 
     from .enhance import Enhancer, plan_outputs
@@ -230,7 +235,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                   if f.is_file() and not is_image_path(f) and not f.name.startswith(".")]
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
-    enhancer = Enhancer(method, weights, threads, backend, tile, _detail_for(method, detail))
+    enhancer = Enhancer(method, weights, threads, backend, tile, _detail_for(method, detail), brightness)
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
     smoother = TemporalSmoother() if sequence else None

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from .baselines import BASELINES
+from .brightness import adjust_brightness, check_brightness
 from .checkpoint import WeightsError, load_weights
 from .detail import DetailConfig, restore_detail
 from .io import (MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
@@ -71,14 +72,18 @@ class Enhancer:
     ``tile``: tiled inference for Net-S, Net-T and Zero-DCE (:mod:`minelight.tiling`, equal to untiled):
     0 = for images over ``AUTO_TILE_PIXELS``, a positive multiple of 8 = always with that size, -1 = never.
     (The fast model needs none: its network runs at low resolution.)
+    ``brightness``: the operator's brightness control applied last (:mod:`minelight.brightness`; 1 = the
+    method's own output, above 1 brighter, below 1 darker).
     ``detail``: restore the input's fine texture after enhancing (:mod:`minelight.detail`; tuned for Net-S,
     ``minelight enhance``'s default for it); ``None``: the method's output as it is.
     """
 
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
-                 backend: str = "torch", tile: int = 0, detail: DetailConfig | None = None):
+                 backend: str = "torch", tile: int = 0, detail: DetailConfig | None = None,
+                 brightness: float = 1.0):
         self.tile = tile
         self.detail = detail
+        self.brightness = check_brightness(brightness)
         if method not in NEURAL_METHODS and method not in BASELINES:
             raise ValueError(f"unknown method {method!r}; choose from {', '.join(list_methods())}")
         self.method = method
@@ -102,7 +107,7 @@ class Enhancer:
         """``(B, 3, H, W)`` in [0, 1] -> ``(B, 3, H, W)`` in [0, 1] (each image on its own, no smoothing)."""
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected a (B, 3, H, W) tensor, got {tuple(x.shape)}")
-        if self.model is not None and self.method != "fast" and self.detail is None:
+        if self.model is not None and self.method != "fast" and self.detail is None and self.brightness == 1.0:
             return self.model(x.float())[0].clamp(0, 1)
         return torch.cat([to_tensor(self.enhance_array(to_array(img[None]))) for img in x])
 
@@ -114,7 +119,8 @@ class Enhancer:
         """
         img = check_image(img).astype(np.float32, copy=False)
         out = self._enhance_fast(img, smoother) if self.method == "fast" else self._enhance_still(img)
-        return out if self.detail is None else restore_detail(img, out, self.detail)
+        out = out if self.detail is None else restore_detail(img, out, self.detail)
+        return adjust_brightness(out, self.brightness)
 
     def _enhance_still(self, img: np.ndarray) -> np.ndarray:
         tile = self._tile_size(img)

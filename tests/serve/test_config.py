@@ -29,6 +29,7 @@ def test_a_full_config_is_read(tmp_path):
     ({"cameras": [_cam(transport="sctp")]}, "cameras[0].transport"),
     ({"cameras": [_cam(width=640)]}, "cameras[0].width"),
     ({"cameras": [_cam(publish="http://x/y")]}, "cameras[0].publish"),
+    ({"cameras": [_cam(brightness=0)]}, "cameras[0].brightness"),
     ({"cameras": [_cam(colour="red")]}, "cameras[0].colour"),
     ({"cameras": [{"name": "x"}]}, "cameras[0].source"),
     ({"cameras": [_cam(name="../etc")]}, "cameras[0].name"),

@@ -13,6 +13,7 @@
     fps = 25                    # frame-rate cap; 0 = as the camera
     width = 1280                # output size; 0 = as the camera (give both or neither)
     height = 720
+    brightness = 1.2            # 1 = as the method makes it; above 1 brighter (0.25-4)
     publish = "rtsp://127.0.0.1:8554/roadway-3-enhanced"   # optional: push H.264 to a media server
 
 Every error is a :class:`ConfigError` whose one line names the field and the problem.
@@ -24,6 +25,8 @@ import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from ..brightness import check_brightness
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 TRANSPORTS = ("tcp", "udp")
@@ -45,6 +48,7 @@ class CameraConfig:
     publish: str = ""  # rtsp:// URL of a media server to push the enhanced H.264 stream to; "" = none
     timeout: float = 10.0  # seconds: opening, and silence while reading, before the camera reconnects
     max_backoff: float = 4.0  # seconds: cap of the reconnect back-off (0.5, 1, 2, ... up to this)
+    brightness: float = 1.0  # output brightness 0.25-4 (1 = as the method makes it; minelight.brightness)
     jpeg_quality: int = 80  # MJPEG / snapshot quality (1-100)
     threads: int = 1  # enhancement threads of this camera's process
 
@@ -113,6 +117,10 @@ def camera_from_table(where: str, table: dict) -> CameraConfig:
             raise ConfigError(f"{where}.{key}: must be at least {low}, got {getattr(cam, key)}")
     if (cam.width == 0) != (cam.height == 0) or cam.width % 2 or cam.height % 2:
         raise ConfigError(f"{where}.width: give both width and height (even numbers) or neither")
+    try:
+        check_brightness(cam.brightness)
+    except ValueError as err:
+        raise ConfigError(f"{where}.brightness: {err}") from None
     if not 1 <= cam.jpeg_quality <= 100:
         raise ConfigError(f"{where}.jpeg_quality: must be 1-100, got {cam.jpeg_quality}")
     if cam.publish and not cam.publish.startswith(("rtsp://", "rtsps://")):

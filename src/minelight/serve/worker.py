@@ -103,7 +103,7 @@ class CameraPipeline:
         from ..temporal import TemporalSmoother
 
         self.cfg = cfg
-        self.enhancer = Enhancer(cfg.method, threads=cfg.threads, backend="auto")
+        self.enhancer = Enhancer(cfg.method, threads=cfg.threads, backend="auto", brightness=cfg.brightness)
         self.smoother = TemporalSmoother() if cfg.method == "fast" else None
 
     def resize(self, frame: np.ndarray) -> np.ndarray:
