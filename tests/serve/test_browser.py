@@ -29,8 +29,13 @@ def test_page_shows_live_enhanced_frames_of_two_cameras(tmp_path):
     try:
         wait_for(lambda: set(server.states().values()) == {"live"}, 90)
         shot = screenshot(f"{server.url}/?token=tok", tmp_path / "page.png")
+        side = screenshot(f"{server.url}/?token=tok#camera=c0&view=side", tmp_path / "side.png", (1300, 500))
     finally:
         server.stop()
+    # Side by side: the original (left half) stays dark, the enhanced picture (right half) is bright.
+    body = side[90:480].mean(axis=2)
+    left, right = body[:, 20:630], body[:, 670:1280]
+    assert (right > 40).mean() > 0.3 and right.mean() > left.mean() + 20
     # The two tiles are the first grid row (420 px or wider each, from x=10, below the 36 px header).
     # Their video areas must hold bright, varied pixels: enhanced frames, not the black of an empty <img>.
     tiles = [shot[50:260, 20:410], shot[50:260, 450:840]]
