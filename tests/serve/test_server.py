@@ -167,3 +167,17 @@ def test_sigterm_during_streaming_exits_0_quickly(tmp_path):
         server.stop()
     assert code == 0 and seconds < 5.0, (code, seconds)
     assert "Traceback" not in server.log()
+
+
+def test_a_killed_camera_process_is_restarted_and_the_others_go_on(gateway):
+    import os
+    import signal
+
+    roadway = gateway.camera("roadway", TOKEN)
+    face_before = gateway.camera("face", TOKEN)["frames_out"]
+    os.kill(roadway["pid"], signal.SIGKILL)
+    wait_for(lambda: gateway.camera("roadway", TOKEN)["pid"] not in (0, roadway["pid"]), 30)
+    wait_for(lambda: gateway.states()["roadway"] == "live", 90)
+    assert gateway.camera("roadway", TOKEN)["reconnects"] == roadway["reconnects"] + 1
+    assert gateway.camera("face", TOKEN)["frames_out"] > face_before + 5 and gateway.states()["face"] == "live"
+    assert gateway.proc.poll() is None

@@ -19,7 +19,7 @@ def test_newest_frame_replaces_unread_frames_and_counts_them():
     for i in range(5):
         newest.put(np.full((2, 2, 3), i, np.uint8), float(i))
     frame, t = newest.take(0.1)
-    assert frame[0, 0, 0] == 4 and t == 4.0 and newest.dropped == 4
+    assert frame[0, 0, 0] == 4 and t == 4.0 and newest.take_dropped() == 4 and newest.take_dropped() == 0
     assert newest.take(0.05) is None
     newest.end("gone")
     assert newest.take(5.0) is None and newest.ended == "gone"

@@ -49,7 +49,8 @@ def camera_status(cam: Camera) -> dict:
     return {"name": cam.config.name, "source": redact(cam.config.source), "method": cam.config.method,
             "state": s["state"], "fps": round(s["fps"], 2), "latency_ms": round(1000 * s["latency"], 1),
             "frames_in": int(s["frames_in"]), "frames_out": int(s["frames_out"]), "dropped": int(s["dropped"]),
-            "reconnects": int(s["reconnects"]), "width": int(s["width"]), "height": int(s["height"])}
+            "reconnects": int(s["reconnects"]), "width": int(s["width"]), "height": int(s["height"]),
+            "pid": int(s["pid"])}
 
 
 def build_app(gateway: Gateway, tokens: tuple[str, ...] = ()) -> Starlette:

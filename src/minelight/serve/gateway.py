@@ -18,6 +18,8 @@ from .worker import camera_main
 
 log = logging.getLogger("minelight.serve")
 
+RESTART_AFTER_S = 2.0  # a camera process that died is started again, at most once per this many seconds
+
 
 @dataclass
 class Camera:
@@ -27,6 +29,7 @@ class Camera:
     stats: CameraStats
     stop: object  # the multiprocessing Event that tells this camera's process to stop
     process: multiprocessing.process.BaseProcess | None = None
+    started_at: float = 0.0  # time.monotonic() of the last start
 
 
 class Gateway:
@@ -45,6 +48,7 @@ class Gateway:
         cam.process = self.ctx.Process(target=camera_main, name=f"minelight-camera-{cam.config.name}", daemon=True,
                                        args=(cam.config, cam.enhanced, cam.original, cam.stats, cam.stop))
         cam.process.start()
+        cam.started_at = time.monotonic()
 
     def start(self) -> None:
         for cam in self.cameras.values():
@@ -57,7 +61,8 @@ class Gateway:
         exited with 0 was told to stop (e.g. SIGTERM to the whole process group) and is left alone."""
         while not self._closing:
             for cam in self.cameras.values():
-                if not self._closing and cam.process is not None and cam.process.exitcode not in (None, 0):
+                if (not self._closing and cam.process is not None and cam.process.exitcode not in (None, 0)
+                        and time.monotonic() - cam.started_at > RESTART_AFTER_S):
                     log.error("%s: camera process exited with %s; restarting", cam.config.name, cam.process.exitcode)
                     cam.stats.state = "reconnecting"
                     cam.stats.add("reconnects")

@@ -75,7 +75,7 @@ class CameraStats:
     the output FPS, the last enhancement latency and its histogram over :data:`LATENCY_BUCKETS`."""
 
     FIELDS = ("state", "frames_in", "frames_out", "dropped", "reconnects", "fps", "latency", "latency_sum",
-              "width", "height", "original_wanted_at", "updated_at")
+              "width", "height", "original_wanted_at", "updated_at", "pid")
 
     def __init__(self, name: str | None = None):
         size = 8 * (len(self.FIELDS) + len(LATENCY_BUCKETS) + 1)

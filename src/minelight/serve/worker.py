@@ -66,6 +66,12 @@ class NewestFrame:
             self.ended = why
             self._cond.notify()
 
+    def take_dropped(self) -> int:
+        """Frames dropped since the last call."""
+        with self._cond:
+            count, self.dropped = self.dropped, 0
+            return count
+
     def take(self, timeout: float) -> tuple[np.ndarray, float] | None:
         """The newest frame and its decode time (``time.monotonic``), or None after ``timeout`` s or at the end."""
         with self._cond:
@@ -174,8 +180,7 @@ def run_source_once(cfg: CameraConfig, pipeline: CameraPipeline, enhanced: Frame
             done = time.monotonic()
             stats.observe_latency(done - decoded_at)
             stats.add("frames_out")
-            stats["dropped"] += newest.dropped
-            newest.dropped = 0
+            stats.add("dropped", newest.take_dropped())
             window = [t for t in window if t > done - 2.0] + [done]
             stats["fps"] = (len(window) - 1) / (window[-1] - window[0]) if len(window) > 1 else 0.0
             stats["width"], stats["height"] = out.shape[1], out.shape[0]
@@ -212,6 +217,7 @@ def camera_main(cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, sta
 
     threading.Thread(target=orphaned, daemon=True).start()
 
+    stats["pid"] = os.getpid()
     pipeline = CameraPipeline(cfg)
     publisher = Publisher(cfg.publish, cfg.transport, cfg.name) if cfg.publish else None
     backoff = Backoff(cap=cfg.max_backoff)
