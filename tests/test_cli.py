@@ -229,12 +229,14 @@ def test_benchmark_end_to_end_writes_parseable_reports(tmp_path, pair_folder, im
 
     monkeypatch.setattr(enhance, "shipped_weights", lambda name: student_weights)
     out = tmp_path / "report"
-    result = runner.invoke(app, ["benchmark", "--methods", "student,gamma+detail,clahe", "--paired", f"P={pair_folder}",
-                                 "--unpaired", f"U={image_folder}", "--out", str(out), "--quiet"])
+    result = runner.invoke(app, ["benchmark", "--methods", "input,student,gamma+detail,clahe", "--paired",
+                                 f"P={pair_folder}", "--unpaired", f"U={image_folder}", "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     with (out / "results.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert {r["method"] for r in rows} == {"student", "clahe", "gamma+detail"}
+    assert {r["method"] for r in rows} == {"input", "student", "clahe", "gamma+detail"}
+    loe_input = [float(r["value"]) for r in rows if r["method"] == "input" and r["metric"] == "loe"]
+    assert loe_input and max(loe_input) == 0.0  # the input row is the input itself
     assert {r["dataset"] for r in rows} == {"P", "U"}
     assert {"psnr", "ssim", "seconds"} <= {r["metric"] for r in rows if r["dataset"] == "P"}
     md = (out / "results.md").read_text()

@@ -400,7 +400,8 @@ def _named_folders(values: list[str] | None, option: str) -> dict[str, str]:
 @app.command()
 @guarded
 def benchmark(methods: str = typer.Option("student,clahe,lime,he,gamma", "--methods",
-                                          help="Comma-separated; METHOD+detail adds the detail restoration."),
+                                          help="Comma-separated; METHOD+detail adds the detail restoration; "
+                                               "'input' is the unprocessed input (a reference row)."),
               paired: Optional[list[str]] = typer.Option(None, "--paired", help="NAME=DIR in the LOL layout."),
               unpaired: Optional[list[str]] = typer.Option(None, "--unpaired", help="NAME=DIR of low-light images."),
               out: Path = typer.Option(Path("report"), "--out"),

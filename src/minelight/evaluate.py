@@ -32,6 +32,16 @@ PAIRED_METRICS = ("psnr", "ssim", "psnr_gtmean", "ssim_gtmean", "niqe", "loe")
 UNPAIRED_METRICS = ("niqe", "loe", "entropy", "contrast", "avg_gradient", "mean_brightness")
 
 
+INPUT = "input"  # a method name for the unprocessed input: the reference row of a table
+
+
+class _Input:
+    """The identity 'method' of the ``input`` row."""
+
+    def enhance_array(self, img: np.ndarray) -> np.ndarray:
+        return img
+
+
 @dataclass
 class BenchmarkConfig:
     methods: tuple[str, ...] = ("student", "clahe", "lime", "he", "gamma")
@@ -78,7 +88,7 @@ def run_benchmark(cfg: BenchmarkConfig, progress: bool = True) -> dict[str, dict
     out = Path(cfg.out)
     (out / "images").mkdir(parents=True, exist_ok=True)
     sets = _samples(cfg)
-    enhancers = {m: enhancer_for(m, threads=cfg.threads) for m in cfg.methods}
+    enhancers = {m: _Input() if m == INPUT else enhancer_for(m, threads=cfg.threads) for m in cfg.methods}
     rows: list[tuple[str, str, str, str, float]] = []
     means: dict[str, dict[str, dict[str, float]]] = {}
     thumbs: dict[str, list[list[tuple[str, str]]]] = {}
