@@ -1,4 +1,5 @@
-"""Score Net-S weights on real validation pairs, as `minelight enhance` writes (Net-S + detail restoration).
+"""Score Net-S (or fast) weights on real validation pairs, as `minelight enhance` writes (Net-S + detail
+restoration; the fast model on stills, without temporal smoothing).
 
     python benchmarks/real_pairs_candidates.py --pairs data/sice_val \
         --weights src/minelight/weights/student.safetensors runs/student_real/model.safetensors
@@ -20,8 +21,9 @@ from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 
 
-def score(weights: str, pairs, detail: bool = True) -> dict[str, float]:
-    enhancer = Enhancer("student", weights, backend="torch", detail=DetailConfig() if detail else None)
+def score(weights: str, pairs, detail: bool = True, method: str = "student") -> dict[str, float]:
+    detail = detail and method == "student"
+    enhancer = Enhancer(method, weights, backend="torch", detail=DetailConfig() if detail else None)
     values = {"psnr": [], "ssim": [], "mean": []}
     for _, low, high in pairs:
         out = quantise8(enhancer.enhance_array(low))
@@ -36,13 +38,14 @@ def main() -> None:
     ap.add_argument("--pairs", required=True, help="LOL-layout folder (validation pairs)")
     ap.add_argument("--weights", nargs="+", required=True)
     ap.add_argument("--no-detail", action="store_true", help="Net-S alone")
+    ap.add_argument("--method", default="student", help="student (with the detail restoration) or fast (stills)")
     args = ap.parse_args()
     pairs = load_pairs(args.pairs)
     target_mean = float(np.mean([high.mean() for _, _, high in pairs]))
     print(f"{len(pairs)} pairs from {args.pairs}; mean of the targets {target_mean:.3f}")
     print("| weights | PSNR dB | SSIM | output mean |\n|---|---|---|---|")
     for weights in args.weights:
-        s = score(weights, pairs, not args.no_detail)
+        s = score(weights, pairs, not args.no_detail, args.method)
         print(f"| {weights} | {s['psnr']:.2f} | {s['ssim']:.3f} | {s['mean']:.3f} |")
 
 
