@@ -476,7 +476,7 @@ def info():
             continue
         model, meta = load_weights(path)
         run = json.loads(meta.get("run_config", "{}"))
-        folders = ", ".join("/".join(Path(d).parts[-2:]) for d in run.get("data", []))
+        folders = ", ".join("/".join(Path(d).parts[-2:]) for d in [*run.get("data", []), *run.get("paired", [])])
         source = f"minelight train {name} on {folders}" if run else "?"
         if run.get("init"):
             source += " (a fine-tune: steps and time of that run only; see the model card)"
