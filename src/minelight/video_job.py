@@ -36,17 +36,17 @@ class VideoJobResult:
 
 
 class _Stage(threading.Thread):
-    """A worker thread between two bounded queues: ``fn(item)`` for each item until the ``_END`` marker;
-    its first exception is kept in ``error`` (and ends the stage)."""
+    """Runs ``fn()`` in a thread, keeps its exception in ``error``, and puts ``_END`` on ``outbox`` (if
+    any) when it is done, however it ends."""
 
-    def __init__(self, fn, inbox: queue.Queue | None, outbox: queue.Queue | None, name: str):
+    def __init__(self, fn, outbox: queue.Queue | None, name: str):
         super().__init__(name=name, daemon=True)
-        self.fn, self.inbox, self.outbox = fn, inbox, outbox
+        self.fn, self.outbox = fn, outbox
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self.fn(self)
+            self.fn()
         except BaseException as err:  # noqa: BLE001 - handed to the main thread, which raises it
             self.error = err
         finally:
@@ -96,17 +96,17 @@ def enhance_video(enhancer: Enhancer, source: str | os.PathLike, output: str | o
         decoded, encoded = queue.Queue(_QUEUE), queue.Queue(_QUEUE)
         halt = threading.Event()
 
-        def decode(stage: _Stage) -> None:
+        def decode() -> None:
             for i, frame in enumerate(reader):
                 if halt.is_set() or (max_frames and i >= max_frames):
                     return
                 _put(decoded, frame)
 
-        def encode(stage: _Stage) -> None:
+        def encode() -> None:
             while (frame := encoded.get()) is not _END:
                 writer.write(frame)
 
-        decoder, encoder = _Stage(decode, None, decoded, "decode"), _Stage(encode, encoded, None, "encode")
+        decoder, encoder = _Stage(decode, decoded, "decode"), _Stage(encode, None, "encode")
         interrupted, start, count = False, time.perf_counter(), 0
         try:
             decoder.start()
