@@ -125,7 +125,8 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = ()) -> Starlette:
                     await asyncio.sleep(POLL_S)
                     continue
                 got = slot.read()
-                if got is None:
+                if got is None:  # the camera is writing this very moment: try again next poll
+                    await asyncio.sleep(POLL_S)
                     continue
                 last, decoded_at, data = got
                 yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(data)}\r\n"
