@@ -269,7 +269,7 @@ def pairs(src: Path = typer.Argument(..., help="Bracketed captures: one sub-fold
                                                    "SICE split name: train, val, test."),
           max_shift: float = typer.Option(2.0, "--max-shift", help="Drop frames moved more than this (pixels)."),
           quiet: bool = QuietOpt):
-    """Build real low/normal pairs from exposure brackets (see docs/pairs.md)."""
+    """Build real low/normal pairs from exposure brackets (see docs/real_pairs.md)."""
     from rich.progress import Progress
 
     from .pairs import PairsConfig, build_pairs
