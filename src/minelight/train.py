@@ -150,9 +150,10 @@ def _load_training_images(cfg: RunConfig) -> list[np.ndarray]:
     return images
 
 
-def _pair_sampler(cfg: RunConfig, degrade_cfg: DegradeConfig) -> PairSampler | MixedSampler:
-    """Training pairs: real ones from ``cfg.paired``, synthetic ones degraded from ``cfg.data`` images, or
-    both mixed batch by batch (``cfg.paired_share`` of the batches real)."""
+def _pair_sampler(cfg: StudentRunConfig | FastRunConfig) -> PairSampler | MixedSampler:
+    """Training pairs: real ones from ``cfg.paired``, synthetic ones degraded by ``cfg.degrade`` from
+    ``cfg.data`` images, or both mixed batch by batch (``cfg.paired_share`` of the batches real)."""
+    degrade_cfg = cfg.degrade
     real = synthetic = None
     if cfg.paired:
         pairs = [p for folder in cfg.paired for p in load_pairs(folder)]
@@ -376,7 +377,7 @@ def train_student(cfg: StudentRunConfig, resume: bool = False, progress: bool = 
     if teacher is not None and any(not 0 <= i < len(cfg.model.widths) for i in cfg.distill.levels):
         raise TrainingError(f"distill.levels {cfg.distill.levels} must lie in 0..{len(cfg.model.widths) - 1}")
     torch.manual_seed(cfg.seed)
-    sampler = _pair_sampler(cfg, cfg.degrade)
+    sampler = _pair_sampler(cfg)
     val_pairs = _load_val_pairs(cfg)
     recon = ReconstructionLoss(cfg.recon)
     distill = DistillLoss(cfg.distill) if teacher is not None and cfg.distill.enabled else None
@@ -412,10 +413,10 @@ def train_zerodce(cfg: ZeroDCERunConfig, resume: bool = False, progress: bool = 
 
 
 def train_fast(cfg: FastRunConfig, resume: bool = False, progress: bool = True) -> Path:
-    """Train the fast student on synthetic and/or real pairs (as Net-S): reconstruction against the ground truth, Charbonnier
-    distance to the frozen Net-S's output (output distillation), and attention transfer from the frozen
-    Net-T's deepest-level features of the clean image, seen at the fast net's low resolution, to the fast
-    net's bottleneck (feature distillation; Net-T needs at least as many levels)."""
+    """Train the fast student on synthetic and/or real pairs (as Net-S): reconstruction against the ground
+    truth, Charbonnier distance to the frozen Net-S's output (output distillation), and attention transfer
+    from the frozen Net-T's deepest-level features of the clean image, seen at the fast net's low
+    resolution, to the fast net's bottleneck (feature distillation; Net-T needs at least as many levels)."""
     ctx = _setup(cfg)
     model = FastStudent(cfg.model)
     student, teacher = (m.to(ctx.device) if m is not None else None
@@ -423,7 +424,7 @@ def train_fast(cfg: FastRunConfig, resume: bool = False, progress: bool = True) 
     if len(cfg.low_factors) != 2 or not 1.0 <= cfg.low_factors[0] <= cfg.low_factors[1]:
         raise TrainingError(f"low_factors must be two numbers 1 <= lo <= hi, got {cfg.low_factors}")
     torch.manual_seed(cfg.seed)
-    sampler = _pair_sampler(cfg, cfg.degrade)
+    sampler = _pair_sampler(cfg)
     val_pairs = _load_val_pairs(cfg)
     recon = ReconstructionLoss(cfg.recon)
     batch = sampler.batch
