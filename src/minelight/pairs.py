@@ -51,11 +51,18 @@ class SceneReport:
 
 # ---------------------------------------------------------------- pure functions on frames
 
+def luma_ranks(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Ranks ``(h, w)`` float32 in [0, 1) of the luma of an RGB image ``(H, W, 3)`` area-downsampled to
+    ``size`` = (w, h): unchanged by any monotone change of exposure or tone."""
+    small = cv2.resize(luma(img), size, interpolation=cv2.INTER_AREA)
+    ranks = small.ravel().argsort(kind="stable").argsort().reshape(small.shape)
+    return (ranks / ranks.size).astype(np.float32)
+
+
 def rank_signature(img: np.ndarray, side: int = 64) -> np.ndarray:
-    """Exposure-invariant signature ``(side*side,)`` of an RGB image ``(H, W, 3)`` in [0, 1]: the ranks of
-    its area-downsampled luma, standardised to mean 0, std 1 (a monotone tone change leaves it as it is)."""
-    small = cv2.resize(luma(img), (side, side), interpolation=cv2.INTER_AREA).ravel()
-    ranks = small.argsort(kind="stable").argsort().astype(np.float32)
+    """Exposure-invariant signature ``(side*side,)`` of an RGB image ``(H, W, 3)`` in [0, 1]: the
+    :func:`luma_ranks` at ``side`` x ``side``, standardised to mean 0, std 1."""
+    ranks = luma_ranks(img, (side, side)).ravel()
     return (ranks - ranks.mean()) / max(float(ranks.std()), 1e-6)
 
 
@@ -82,12 +89,7 @@ def frame_shift(reference: np.ndarray, img: np.ndarray, side: int = 256) -> tupl
     scale = min(1.0, side / max(h, w))
     size = (max(8, round(w * scale)), max(8, round(h * scale)))
 
-    def ranked(x):
-        small = cv2.resize(luma(x), size, interpolation=cv2.INTER_AREA)
-        ranks = small.ravel().argsort(kind="stable").argsort().reshape(small.shape)
-        return (ranks / ranks.size).astype(np.float32)
-
-    a, b = ranked(reference), ranked(img)
+    a, b = luma_ranks(reference, size), luma_ranks(img, size)
     window = cv2.createHanningWindow(size, cv2.CV_32F)
     (dx, dy), _ = cv2.phaseCorrelate(a, b, window)
     corr = float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
