@@ -210,3 +210,19 @@ def test_sequence_of_frames_in_a_folder_is_smoothed_like_a_video(tmp_path, fast_
         outs[flag] = [read_image(out / f"f{i:03d}.png") for i in range(3)]
     np.testing.assert_array_equal(outs["--sequence"][0], outs["--no-smooth"][0])  # first frame: no history
     assert not np.array_equal(outs["--sequence"][2], outs["--no-smooth"][2])
+
+
+def test_reader_errors_never_show_credentials_in_the_url():
+    from minelight.video import VideoError, VideoReader
+
+    with pytest.raises(VideoError) as err:
+        VideoReader("rtsp://admin:s3cret@127.0.0.1:1/stream", timeout_s=2.0)
+    assert "s3cret" not in str(err.value) and "rtsp://***@127.0.0.1:1/stream" in str(err.value)
+
+
+def test_redact_hides_credentials_only():
+    from minelight.video import redact
+
+    assert redact("rtsp://admin:pw@10.0.0.1:554/s?x=1") == "rtsp://***@10.0.0.1:554/s?x=1"
+    assert redact("rtsp://10.0.0.1/s") == "rtsp://10.0.0.1/s"
+    assert redact("/videos/a.mp4") == "/videos/a.mp4"

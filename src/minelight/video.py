@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import urlsplit, urlunsplit
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -41,7 +42,15 @@ def is_live_source(source: str) -> bool:
     return bool(re.match(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp|srt)://", str(source))) or str(source).isdigit()
 
 
-def _open_input(source: str, timeout_s: float, transport: str = "tcp", name: str = ""):
+def redact(url: str) -> str:
+    """``url`` with any user name and password replaced by ``***`` (for pages, logs and metrics)."""
+    parts = urlsplit(str(url))
+    if not parts.scheme or "@" not in parts.netloc:
+        return str(url)
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+def _open_input(source: str, timeout_s: float, transport: str, name: str):
     import av
 
     options = {}
@@ -55,23 +64,23 @@ def _open_input(source: str, timeout_s: float, transport: str = "tcp", name: str
         return av.open(path, format=fmt, options=options, timeout=timeout_s)
     except (av.error.FFmpegError, OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err)
-        raise VideoError(f"{name or source}: cannot open video ({reason})") from None
+        raise VideoError(f"{name}: cannot open video ({reason})") from None
 
 
 class VideoReader:
     """Decoded frames of a video file, stream or device as ``(H, W, 3)`` uint8 RGB arrays.
 
     ``timeout_s``: seconds to wait for the source to open or to send data; ``transport``: RTSP over
-    ``tcp`` or ``udp``; ``name``: what error messages call the source (default: the source itself).
+    ``tcp`` or ``udp``. Error messages name the source with any credentials in its URL redacted.
 
     ``fps`` is the stream's average frame rate (25 if it declares none), ``frames`` the declared frame
     count (``None`` when unknown, e.g. live), ``has_audio`` whether an audio track exists (it is not
     decoded).
     """
 
-    def __init__(self, source: str | os.PathLike, timeout_s: float = 10.0, transport: str = "tcp", name: str = ""):
+    def __init__(self, source: str | os.PathLike, timeout_s: float = 10.0, transport: str = "tcp"):
         self.source = str(source)
-        self.name = name or self.source  # how messages call the source (e.g. with its password redacted)
+        self.name = redact(self.source)  # how messages call the source: any user name and password hidden
         self.live = is_live_source(self.source)
         if not self.live and not Path(self.source).is_file():
             raise VideoError(f"{self.name}: no such file")

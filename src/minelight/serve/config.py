@@ -24,9 +24,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from ..brightness import check_brightness
+from ..video import redact
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 TRANSPORTS = ("tcp", "udp")
@@ -64,14 +65,6 @@ class ServerConfig:
 class ServeConfig:
     server: ServerConfig = field(default_factory=ServerConfig)
     cameras: list[CameraConfig] = field(default_factory=list)
-
-
-def redact(url: str) -> str:
-    """``url`` with any user name and password replaced by ``***`` (for pages, logs and metrics)."""
-    parts = urlsplit(str(url))
-    if not parts.scheme or "@" not in parts.netloc:
-        return str(url)
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
 
 
 def _check_fields(where: str, table: dict, cls) -> dict:

@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .config import redact
+from ..video import redact
 
 log = logging.getLogger("minelight.serve")
 

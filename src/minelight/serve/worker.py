@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .config import CameraConfig, redact
+from .config import CameraConfig
 from .shared import CameraStats, FrameSlot
 
 log = logging.getLogger("minelight.serve")
@@ -145,8 +145,7 @@ def run_source_once(cfg: CameraConfig, pipeline: CameraPipeline, enhanced: Frame
     Returns True if at least one frame was enhanced."""
     from ..video import VideoReader
 
-    name = redact(cfg.source)
-    reader = VideoReader(cfg.source, timeout_s=cfg.timeout, transport=cfg.transport, name=name)
+    reader = VideoReader(cfg.source, timeout_s=cfg.timeout, transport=cfg.transport)
     newest, halt = NewestFrame(), threading.Event()
     pace = float(reader.fps) if not reader.live else 0.0
     thread = threading.Thread(target=decode_loop, args=(reader, newest, stats, halt, pace), daemon=True)
@@ -188,7 +187,7 @@ def run_source_once(cfg: CameraConfig, pipeline: CameraPipeline, enhanced: Frame
             served = True
             if stats.state != "live":
                 stats.state = "live"
-                log.info("%s: live (%s, %dx%d)", cfg.name, name, out.shape[1], out.shape[0])
+                log.info("%s: live (%s, %dx%d)", cfg.name, reader.name, out.shape[1], out.shape[0])
     finally:
         halt.set()
         thread.join(timeout=cfg.timeout + 1.0)
