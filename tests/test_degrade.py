@@ -44,6 +44,31 @@ def test_noise_is_signal_dependent():
     assert rel[1] > 2 * rel[0]
 
 
+def _clean(**kw) -> DegradeConfig:
+    return DegradeConfig(exposure=(0.3, 0.3), lamp_prob=0, haze_prob=0, jpeg_prob=0, cast=0, gamma_jitter=0,
+                         read_noise=(0.0, 0.0), full_well=(1e9, 1e9), **kw)
+
+
+def test_tone_power_crushes_shadows_more_than_highlights():
+    ramp = np.repeat(np.linspace(0.05, 1.0, 64, dtype=np.float32)[None, :, None], 3, axis=2).repeat(8, axis=0)
+    plain = degrade(ramp, 0, _clean())
+    toned = degrade(ramp, 0, _clean(tone=(1.5, 1.5)))
+    assert np.all(toned <= plain + 1e-6)
+    # the log-log slope against the clean ramp steepens: dark end falls by a larger factor than the bright
+    ratio = toned[0] / plain[0]
+    assert ratio[0].mean() < ratio[-1].mean() - 0.1
+
+
+def test_blur_removes_fine_detail_and_keeps_the_mean():
+    rng = np.random.default_rng(0)
+    texture = rng.uniform(0.2, 0.9, (48, 48, 3)).astype(np.float32)
+    sharp = degrade(texture, 0, _clean())
+    soft = degrade(texture, 0, _clean(blur=(1.0, 1.0)))
+    assert np.abs(np.diff(soft, axis=1)).mean() < 0.5 * np.abs(np.diff(sharp, axis=1)).mean()
+    mean_linear = [float(srgb_to_linear(x).mean()) for x in (sharp, soft)]
+    assert abs(mean_linear[1] - mean_linear[0]) < 0.03 * mean_linear[0]  # blurred in linear light
+
+
 def test_srgb_roundtrip():
     x = np.linspace(0, 1, 101, dtype=np.float32)
     np.testing.assert_allclose(linear_to_srgb(srgb_to_linear(x)), x, atol=1e-5)

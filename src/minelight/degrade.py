@@ -7,8 +7,9 @@
 3. illumination = ambient exposure (log-uniform) + point lamps with radial fall-off;
 4. coal-dust haze (scattering model ``I = J t + A (1 - t)`` with a low, lamp-lit airlight) and a glare
    halo around each lamp;
-5. Poisson-Gaussian sensor noise (shot noise with a random full-well, plus read noise), in linear light;
-6. clip, linear -> sRGB, a small tone-curve jitter, and JPEG compression.
+5. optionally a blur (optics, in-camera smoothing), then Poisson-Gaussian sensor noise (shot noise with a random full-well, plus read noise), in linear light;
+6. clip, linear -> sRGB, a tone curve (a small jitter, optionally a camera-like power), and JPEG
+   compression.
 
 All randomness comes from one ``numpy.random.Generator``, so a seed fixes the result.
 """
@@ -32,9 +33,14 @@ class DegradeConfig:
     haze_prob: float = 0.4
     transmission: tuple[float, float] = (0.55, 0.95)  # haze transmission t
     glare: tuple[float, float] = (0.0, 0.4)  # halo strength relative to the lamp gain
+    blur: tuple[float, float] = (0.0, 0.0)  # Gaussian blur sigma in px, uniform (optics, a camera's own
+    # smoothing: SICE's real dark frames are softer than their targets); (0, 0) = none, nothing drawn
     full_well: tuple[float, float] = (300.0, 8000.0)  # photons at full scale, log-uniform (shot noise)
     read_noise: tuple[float, float] = (0.0005, 0.005)  # std of read noise in linear light
     gamma_jitter: float = 0.08  # tone curve exponent in 1 +/- this
+    tone: tuple[float, float] = (1.0, 1.0)  # extra tone exponent, uniform in this range: a camera's curve
+    # darkens shadows more than highlights at short exposures (SICE's real dark frames: ~1.5; see
+    # benchmarks/synth_vs_real.py); (1, 1) = none, and then no random number is drawn for it
     jpeg_prob: float = 0.7
     jpeg_quality: tuple[int, int] = (50, 95)
 
@@ -97,6 +103,8 @@ def degrade(img: np.ndarray, rng: np.random.Generator | int, cfg: DegradeConfig 
         x = x * t + airlight * (1.0 - t)
     x = x + halo * cast
 
+    if cfg.blur != (0.0, 0.0):
+        x = cv2.GaussianBlur(x, (0, 0), max(rng.uniform(*cfg.blur), 1e-3))
     full_well = _log_uniform(rng, *cfg.full_well)
     noise = rng if noise_rng is None else noise_rng
     x = np.clip(x, 0.0, 1.0)
@@ -105,7 +113,10 @@ def degrade(img: np.ndarray, rng: np.random.Generator | int, cfg: DegradeConfig 
     x = x + noise.normal(0.0, read_std, x.shape).astype(np.float32)
 
     out = linear_to_srgb(x)
-    out = out ** np.float32(1.0 + rng.uniform(-cfg.gamma_jitter, cfg.gamma_jitter))
+    power = 1.0 + rng.uniform(-cfg.gamma_jitter, cfg.gamma_jitter)
+    if cfg.tone != (1.0, 1.0):
+        power *= rng.uniform(*cfg.tone)
+    out = out ** np.float32(power)
     if rng.random() < cfg.jpeg_prob:
         quality = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1))
         bgr = np.round(out[:, :, ::-1] * 255).astype(np.uint8)
