@@ -25,6 +25,7 @@ import torch
 from fast_low_side import tuning_metrics, tuning_sets
 from minelight.detail import DetailConfig, restore_detail
 from minelight.enhance import Enhancer
+from minelight.splits import parse_files
 
 
 def scores(dark: list[tuple[np.ndarray, np.ndarray]], pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
@@ -45,14 +46,15 @@ def main() -> None:
     ap.add_argument("--lows", default="0.0025,0.005,0.01")
     ap.add_argument("--widths", default="0.01,0.02")
     ap.add_argument("--gain-eps", type=float, default=DetailConfig().gain_eps)
-    ap.add_argument("--stride", type=int, default=8)
+    ap.add_argument("--files", default="val", help="SICE files: a split name or FIRST-LAST (default val)")
+    ap.add_argument("--stride", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, help="also write the Markdown table here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    dark_imgs, pair_imgs = tuning_sets(args.sice, args.stride, args.seed)
+    dark_imgs, pair_imgs = tuning_sets(args.sice, args.stride, args.seed, parse_files(args.files))
     student = Enhancer("student", args.weights, threads=args.threads, backend="auto")
     dark = [(img, student.enhance_array(img)) for img in dark_imgs]
     pairs = [(low, student.enhance_array(low), high) for low, high in pair_imgs]
@@ -85,7 +87,8 @@ def main() -> None:
     table = "\n".join(lines)
     print(f"\n{table}\n\n{verdict} ({time.perf_counter() - start:.0f} s)")
     if args.out:
-        args.out.write_text(f"Tuning set: {len(dark)} dark SICE Part 1 crops (mean luma < 0.2, every {args.stride}th), "
+        args.out.write_text(f"Tuning set: SICE Part 1 files {args.files}: {len(dark)} dark crops (mean luma < 0.2, "
+                            f"every {args.stride}th), "
                             f"{len(pairs)} synthetic pairs from well-exposed crops (every {args.stride}th, seed "
                             f"{args.seed}). gain_eps {args.gain_eps:.4g}. Rule: see `benchmarks/detail_tuning.py`."
                             f"\n\n{table}\n\n{verdict}.\n")

@@ -10,7 +10,9 @@ DICM, LIME and the BSDS500 ``val`` pairs (what we report on) are not read.
 
 (Net-S was trained on the well-exposed SICE crops as targets, so for Net-S the pairs are not held out.)
 
-Dark images: mean luma < 0.2, every ``--stride``-th in name order. Pairs: well-exposed crops
+SICE files ``--files`` only (default: the validation split, 1401-1600; the tables in ``docs/`` from before
+2026-12-02 were made from all 2002 files, test split included, every 8th). Dark images: mean luma < 0.2,
+every ``--stride``-th in name order. Pairs: well-exposed crops
 (``data.is_well_exposed``), every ``--stride``-th, degraded with the default synthesiser, seed
 ``(--seed, i)``. Outputs are quantised to 8 bits before scoring; no temporal smoothing (still images).
 """
@@ -29,12 +31,18 @@ from minelight.enhance import Enhancer
 from minelight.io import list_images, quantise8, read_image, to_tensor
 from minelight.metrics.full_reference import psnr, ssim
 from minelight.metrics.niqe import niqe
+from minelight.splits import parse_files
 
 
-def tuning_sets(folder: Path, stride: int, seed: int) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray]]]:
-    """(dark images, [(low, high)] synthetic pairs) from a folder of mixed-exposure images."""
+def tuning_sets(folder: Path, stride: int, seed: int,
+                files: tuple[int, int]) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray]]]:
+    """(dark images, [(low, high)] synthetic pairs) from the numbered files ``files`` (first, last) of a
+    folder of mixed-exposure images."""
     dark, bright = [], []
-    for path in list_images(folder):
+    numbered = [p for p in list_images(folder) if p.stem.isdigit() and files[0] <= int(p.stem) <= files[1]]
+    if not numbered:
+        raise SystemExit(f"{folder}: no numbered images in files {files[0]}-{files[1]}")
+    for path in numbered:
         img = read_image(path)
         if float(luma(img).mean()) < 0.2:
             dark.append(img)
@@ -64,7 +72,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sice", type=Path, required=True, help="folder of mixed-exposure images (SICE Part 1)")
     ap.add_argument("--sides", default="96,128,160,192,256")
-    ap.add_argument("--stride", type=int, default=8)
+    ap.add_argument("--files", default="val", help="SICE files to draw from: a split name or FIRST-LAST "
+                    "(default val, 1401-1600; never the test split)")
+    ap.add_argument("--stride", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--student", action="store_true", help="also score Net-S (the reference of the NIQE target)")
@@ -72,7 +82,7 @@ def main() -> None:
                     help="also score these Net-S weights (repeatable), e.g. to compare a fine-tuned Net-S")
     ap.add_argument("--out", type=Path, help="also write the Markdown table here")
     args = ap.parse_args()
-    dark, pairs = tuning_sets(args.sice, args.stride, args.seed)
+    dark, pairs = tuning_sets(args.sice, args.stride, args.seed, parse_files(args.files))
     print(f"{len(dark)} dark images, {len(pairs)} synthetic pairs", flush=True)
     lines = ["| model | low_side | NIQE, dark SICE | PSNR dB, SICE pairs | SSIM |", "|---|---|---|---|---|"]
     enhancer = Enhancer("fast", threads=args.threads)
@@ -92,7 +102,7 @@ def main() -> None:
     table = "\n".join(lines)
     print("\n" + table)
     if args.out:
-        args.out.write_text(f"Tuning set: {len(dark)} dark SICE Part 1 crops (mean luma < 0.2, every "
+        args.out.write_text(f"Tuning set: SICE Part 1 files {args.files}: {len(dark)} dark crops (mean luma < 0.2, every "
                             f"{args.stride}th), {len(pairs)} synthetic pairs from well-exposed crops (every "
                             f"{args.stride}th, seed {args.seed}).\n\n" + table + "\n")
 

@@ -1,6 +1,6 @@
 import pytest
 
-from minelight.splits import SICE_SPLITS, sice_split, split_files
+from minelight.splits import SICE_SPLITS, parse_files, sice_split
 
 
 def test_splits_cover_sice_without_overlap():
@@ -9,7 +9,7 @@ def test_splits_cover_sice_without_overlap():
 
 
 def test_training_files_are_never_test_files():
-    first, last = split_files("train")
+    first, last = parse_files("train")
     assert all(sice_split(n) != "test" for n in range(first, last + 1))
     assert all(sice_split(n) == "test" for n in range(1601, 2003))
 
@@ -17,6 +17,8 @@ def test_training_files_are_never_test_files():
 def test_out_of_range_and_unknown_split_are_errors():
     with pytest.raises(ValueError, match="2002"):
         sice_split(2003)
-    with pytest.raises(ValueError, match="unknown split"):
-        split_files("holdout")
+    for bad in ("holdout", "9-3", "1-", "a-b"):
+        with pytest.raises(ValueError, match="--files"):
+            parse_files(bad)
+    assert parse_files("1401-1600") == parse_files("val") == (1401, 1600)
     assert set(SICE_SPLITS) == {"train", "val", "test"}

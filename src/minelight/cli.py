@@ -273,17 +273,9 @@ def pairs(src: Path = typer.Argument(..., help="Bracketed captures: one sub-fold
     from rich.progress import Progress
 
     from .pairs import PairsConfig, build_pairs
-    from .splits import SICE_SPLITS, split_files
+    from .splits import parse_files
 
-    span = None
-    if files:
-        if files in SICE_SPLITS:
-            span = split_files(files)
-        else:
-            first, sep, last = files.partition("-")
-            if not (sep and first.isdigit() and last.isdigit() and int(first) <= int(last)):
-                raise ValueError(f"--files: expected FIRST-LAST or a split name, got {files!r}")
-            span = (int(first), int(last))
+    span = parse_files(files) if files else None
     cfg = PairsConfig(dark=dark, target=target, files=span, max_shift=max_shift)
     with Progress(disable=quiet, transient=True) as bar:
         task = bar.add_task("scenes", total=None)

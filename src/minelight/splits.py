@@ -2,7 +2,8 @@
 
 Everything is chosen on validation and trained on train; test is only ever scored. A scene (a run of
 consecutive numbers) that crosses a boundary belongs to neither side: ``minelight pairs --files``
-drops it (see :func:`minelight.pairs.scene_groups`).
+drops it (see :func:`minelight.pairs.scene_groups`). The tuning scripts in ``benchmarks/`` take the same
+``--files`` and default to the validation split.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ def sice_split(number: int) -> str:
     raise ValueError(f"SICE Part 1 has files 1-2002, not {number}")
 
 
-def split_files(name: str) -> tuple[int, int]:
-    """``(first, last)`` file numbers of split ``name``, for ``minelight pairs --files``."""
-    if name not in SICE_SPLITS:
-        raise ValueError(f"unknown split {name!r}; choose from {', '.join(SICE_SPLITS)}")
-    return SICE_SPLITS[name]
+def parse_files(text: str) -> tuple[int, int]:
+    """``"FIRST-LAST"`` (e.g. ``"1-1400"``) or a split name -> ``(first, last)`` file numbers."""
+    if text in SICE_SPLITS:
+        return SICE_SPLITS[text]
+    first, sep, last = text.partition("-")
+    if not (sep and first.isdigit() and last.isdigit() and int(first) <= int(last)):
+        raise ValueError(f"--files: expected FIRST-LAST or a split name ({', '.join(SICE_SPLITS)}), got {text!r}")
+    return int(first), int(last)
