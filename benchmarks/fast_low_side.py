@@ -102,8 +102,8 @@ def main() -> None:
     table = "\n".join(lines)
     print("\n" + table)
     if args.out:
-        args.out.write_text(f"Tuning set: SICE Part 1 files {args.files}: {len(dark)} dark crops (mean luma < 0.2, every "
-                            f"{args.stride}th), {len(pairs)} synthetic pairs from well-exposed crops (every "
+        args.out.write_text(f"Tuning set: SICE Part 1 files {args.files}: {len(dark)} dark crops (mean luma < 0.2, "
+                            f"every {args.stride}th), {len(pairs)} synthetic pairs from well-exposed crops (every "
                             f"{args.stride}th, seed {args.seed}).\n\n" + table + "\n")
 
 

@@ -7,7 +7,8 @@
 3. illumination = ambient exposure (log-uniform) + point lamps with radial fall-off;
 4. coal-dust haze (scattering model ``I = J t + A (1 - t)`` with a low, lamp-lit airlight) and a glare
    halo around each lamp;
-5. optionally a blur (optics, in-camera smoothing), then Poisson-Gaussian sensor noise (shot noise with a random full-well, plus read noise), in linear light;
+5. optionally a blur (optics, in-camera smoothing), then Poisson-Gaussian sensor noise (shot noise with
+   a random full-well, plus read noise), in linear light;
 6. clip, linear -> sRGB, a tone curve (a small jitter, optionally a camera-like power), and JPEG
    compression.
 
