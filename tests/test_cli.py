@@ -319,6 +319,18 @@ def test_pairs_of_a_missing_or_empty_folder_is_one_line(tmp_path):
                                                               str(tmp_path / "o")]))
 
 
+def test_enhance_halo_option(tmp_path, image_folder):
+    plain, guarded = tmp_path / "p", tmp_path / "g"
+    assert runner.invoke(app, ["enhance", str(image_folder), "-o", str(plain), "-m", "clahe"]).exit_code == 0
+    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(guarded), "-m", "clahe", "--halo", "1"])
+    assert result.exit_code == 0, result.output
+    assert not np.array_equal(read_image(plain / "im0.png"), read_image(guarded / "im0.png"))
+    line = _one_line_error(runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "x"),
+                                               "--halo", "1.5"]))
+    assert "strength must be in" in line
+    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+
+
 def test_enhance_brightness_option(tmp_path, image_folder):
     dark, bright = tmp_path / "d", tmp_path / "b"
     assert runner.invoke(app, ["enhance", str(image_folder), "-o", str(dark), "-m", "clahe"]).exit_code == 0

@@ -162,6 +162,9 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             detail: bool = typer.Option(True, "--detail/--no-detail",
                                         help="student: restore the input's fine texture where its amplified noise "
                                              "stays below a visible level (minelight.detail)."),
+            halo: Optional[float] = typer.Option(None, "--halo",
+                                                 help="Halo guard strength 0-1 (0 = off; default: Net-S's chosen "
+                                                      "strength for student, 0 for other methods; docs/halos.md)."),
             brightness: float = typer.Option(1.0, "--brightness",
                                              help="Output brightness, 0.25-4: 1 = as the method makes it, above 1 "
                                                   "brighter, below 1 darker (highlights never clip)."),
@@ -179,10 +182,11 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
     if source is not None or videos:
         _enhance_videos(([source] if source is not None else []) + videos, output, method, weights, backend, side,
                         smooth, max_frames, threads, quiet, single=len(inputs) + (source is not None) == 1,
-                        encoding={"preset": preset, "crf": crf}, detail=detail, brightness=brightness)
+                        encoding={"preset": preset, "crf": crf}, detail=detail, brightness=brightness,
+                        halo=halo)
     if images:
         _enhance_images(images, output, method, weights, backend, smooth and sequence, fmt, bits, threads, quiet,
-                        max_pixels, tile, detail, brightness)
+                        max_pixels, tile, detail, brightness, halo)
 
 
 def _detail_for(method: str, detail: bool):
@@ -192,15 +196,23 @@ def _detail_for(method: str, detail: bool):
     return DetailConfig() if detail and method == "student" else None
 
 
+def _halo_for(method: str, halo: float | None) -> float:
+    """The halo guard's strength ``minelight enhance`` applies: ``--halo``, else Net-S's chosen one."""
+    from .halo import STUDENT_HALO
+
+    return halo if halo is not None else STUDENT_HALO if method == "student" else 0.0
+
+
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
                     max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool,
-                    brightness: float = 1.0) -> None:
+                    brightness: float = 1.0, halo: float | None = None) -> None:
     from .enhance import Enhancer
     from .temporal import SmoothingConfig
     from .video import is_video_path
     from .video_job import enhance_video
 
-    enhancer = Enhancer(method, weights, threads, backend, detail=_detail_for(method, detail), brightness=brightness)
+    enhancer = Enhancer(method, weights, threads, backend, detail=_detail_for(method, detail), brightness=brightness,
+                        halo=_halo_for(method, halo))
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
     else:
@@ -221,7 +233,7 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
 
 def _enhance_images(inputs: list[Path], output: Path, method: str, weights, backend: str, sequence: bool,
                     fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int, detail: bool,
-                    brightness: float = 1.0) -> None:
+                    brightness: float = 1.0, halo: float | None = None) -> None:
     from rich.progress import Progress
 
     from .enhance import Enhancer, plan_outputs
@@ -235,7 +247,8 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                   if f.is_file() and not is_image_path(f) and not f.name.startswith(".")]
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
-    enhancer = Enhancer(method, weights, threads, backend, tile, _detail_for(method, detail), brightness)
+    enhancer = Enhancer(method, weights, threads, backend, tile, _detail_for(method, detail), brightness,
+                        _halo_for(method, halo))
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
     smoother = TemporalSmoother() if sequence else None

@@ -4,6 +4,7 @@
     >>> enhancer = Enhancer("student")            # shipped Net-S weights
     >>> out = enhancer.enhance_array(img)         # (H, W, 3) float32 RGB in [0, 1] -> same shape
     >>> Enhancer("student", detail=DetailConfig())  # + noise-aware detail restoration (the CLI's default)
+    >>> Enhancer("student", detail=DetailConfig(), halo=STUDENT_HALO)  # + the halo guard: what the CLI writes
 
 Neural methods run any size in, same size out (the network pads to a multiple of 2**levels and crops).
 """
@@ -23,6 +24,7 @@ from .baselines import BASELINES
 from .brightness import adjust_brightness, check_brightness
 from .checkpoint import WeightsError, load_weights
 from .detail import DetailConfig, restore_detail
+from .halo import STUDENT_HALO, check_strength, reduce_halos
 from .io import (MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
                  write_image)
 from .models.encoder_decoder import EncoderDecoder
@@ -33,6 +35,7 @@ from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward, tiled_local
 
 NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
 DETAIL_SUFFIX = "+detail"  # a benchmark's name for a method followed by the detail restoration
+HALO_SUFFIX = "+halo"  # ... followed by the halo guard at Net-S's default strength (after any detail)
 
 
 def list_methods() -> list[str]:
@@ -40,9 +43,14 @@ def list_methods() -> list[str]:
 
 
 def enhancer_for(name: str, **kwargs) -> Enhancer:
-    """``Enhancer`` for a method name, where ``METHOD+detail`` adds the detail restoration (benchmarks)."""
-    method = name.removesuffix(DETAIL_SUFFIX)
-    return Enhancer(method, detail=DetailConfig() if method != name else None, **kwargs)
+    """``Enhancer`` for a method name (benchmarks): ``METHOD+detail`` adds the detail restoration,
+    ``METHOD+halo`` the halo guard at ``STUDENT_HALO``, ``METHOD+detail+halo`` both."""
+    method, *steps = name.split("+")
+    unknown = set(steps) - {DETAIL_SUFFIX[1:], HALO_SUFFIX[1:]}
+    if unknown:
+        raise ValueError(f"{name}: unknown step {sorted(unknown)[0]!r}; after a method use +detail and/or +halo")
+    return Enhancer(method, detail=DetailConfig() if "detail" in steps else None,
+                    halo=STUDENT_HALO if "halo" in steps else 0.0, **kwargs)
 
 
 def shipped_weights(name: str) -> Path:
@@ -76,13 +84,16 @@ class Enhancer:
     method's own output, above 1 brighter, below 1 darker).
     ``detail``: restore the input's fine texture after enhancing (:mod:`minelight.detail`; tuned for Net-S,
     ``minelight enhance``'s default for it); ``None``: the method's output as it is.
+    ``halo``: strength 0-1 of the halo guard applied after that (:mod:`minelight.halo`; 0 = off;
+    ``minelight enhance`` uses ``STUDENT_HALO`` for Net-S).
     """
 
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
                  backend: str = "torch", tile: int = 0, detail: DetailConfig | None = None,
-                 brightness: float = 1.0):
+                 brightness: float = 1.0, halo: float = 0.0):
         self.tile = tile
         self.detail = detail
+        self.halo = check_strength(halo)
         self.brightness = check_brightness(brightness)
         if method not in NEURAL_METHODS and method not in BASELINES:
             raise ValueError(f"unknown method {method!r}; choose from {', '.join(list_methods())}")
@@ -107,7 +118,8 @@ class Enhancer:
         """``(B, 3, H, W)`` in [0, 1] -> ``(B, 3, H, W)`` in [0, 1] (each image on its own, no smoothing)."""
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected a (B, 3, H, W) tensor, got {tuple(x.shape)}")
-        if self.model is not None and self.method != "fast" and self.detail is None and self.brightness == 1.0:
+        if self.model is not None and self.method != "fast" and self.detail is None and self.halo == 0.0 \
+                and self.brightness == 1.0:
             return self.model(x.float())[0].clamp(0, 1)
         return torch.cat([to_tensor(self.enhance_array(to_array(img[None]))) for img in x])
 
@@ -120,7 +132,7 @@ class Enhancer:
         img = check_image(img).astype(np.float32, copy=False)
         out = self._enhance_fast(img, smoother) if self.method == "fast" else self._enhance_still(img)
         out = out if self.detail is None else restore_detail(img, out, self.detail)
-        return adjust_brightness(out, self.brightness)
+        return adjust_brightness(reduce_halos(img, out, self.halo), self.brightness)
 
     def _enhance_still(self, img: np.ndarray) -> np.ndarray:
         tile = self._tile_size(img)

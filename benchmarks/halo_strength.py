@@ -1,0 +1,60 @@
+"""Choose the halo guard's strength for Net-S on validation pairs (rule in ``docs/halos.md``).
+
+    python benchmarks/halo_strength.py --pairs data/sice_val [--weights runs/student_clean/model.safetensors]
+
+Net-S + detail restoration (as ``minelight enhance``) once per image, then the guard at each strength;
+8-bit outputs; PSNR/SSIM without GT-mean against the targets; LOE against the dark inputs. Prints a
+Markdown table and the strength the rule picks.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from minelight.data import load_pairs
+from minelight.detail import DetailConfig
+from minelight.enhance import Enhancer
+from minelight.halo import reduce_halos
+from minelight.io import quantise8
+from minelight.metrics.registry import METRICS
+from minelight.metrics.statistics import loe
+
+STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
+MAX_PSNR_LOSS, MAX_SSIM_LOSS = 0.1, 0.005
+
+
+def pick(rows: dict[float, dict[str, float]]) -> float:
+    """The largest strength whose PSNR and SSIM are within the rule's margins of strength 0's."""
+    base = rows[0.0]
+    ok = [s for s, r in rows.items()
+          if r["psnr"] >= base["psnr"] - MAX_PSNR_LOSS and r["ssim"] >= base["ssim"] - MAX_SSIM_LOSS]
+    return max(ok)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pairs", required=True)
+    ap.add_argument("--weights", help="Net-S weights (default: the shipped ones)")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    enhancer = Enhancer("student", args.weights, threads=args.threads, backend="auto", detail=DetailConfig())
+    scores = {s: {"psnr": [], "ssim": [], "loe": []} for s in STRENGTHS}
+    for _, low, high in load_pairs(args.pairs):
+        out = enhancer.enhance_array(low)
+        for s in STRENGTHS:
+            img = quantise8(reduce_halos(low, out, s))
+            scores[s]["psnr"].append(METRICS["psnr"].fn(img, high))
+            scores[s]["ssim"].append(METRICS["ssim"].fn(img, high))
+            scores[s]["loe"].append(loe(img, low))
+    rows = {s: {k: float(np.mean(v)) for k, v in r.items()} for s, r in scores.items()}
+    print(f"Net-S weights: {args.weights or 'shipped'}; {len(scores[0.0]['psnr'])} pairs from {args.pairs}\n")
+    print("| strength | PSNR dB | SSIM | LOE |\n|---|---|---|---|")
+    for s, r in rows.items():
+        print(f"| {s:g} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['loe']:.1f} |")
+    print(f"\nThe rule picks strength {pick(rows):g}.")
+
+
+if __name__ == "__main__":
+    main()
