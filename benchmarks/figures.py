@@ -1,11 +1,14 @@
-"""README figures: input | CLAHE | Net-S | Net-S with detail restoration (what ``minelight enhance`` writes)
-for the shipped sample images, and zoomed crops that show noise.
+"""README figures: input | CLAHE | Net-S | Net-S with detail restoration and halo guard (what
+``minelight enhance`` writes) for the shipped sample images, zoomed crops that show noise, and a crop
+round the brightest lamp that shows the halo guard.
 
     python benchmarks/figures.py --images examples --out docs/images
 
 ``grid.jpg``: one row per image. ``crops.jpg``: a 96x96 crop from the darkest textured part of each
 image, upscaled 3x with nearest neighbour so noise is visible, for input (brightened by a plain gain so
-it can be seen), CLAHE, Net-S and Net-S + detail.
+it can be seen), CLAHE, Net-S and what ``minelight enhance`` writes. ``lamp.jpg``: a 128x128 crop round
+the brightest small light source of ``--lamp-image``, upscaled 2x: Net-S + detail without the halo guard,
+with it at the shipped strength, and at 1.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 
 from minelight.detail import DetailConfig
 from minelight.enhance import Enhancer
+from minelight.halo import STUDENT_HALO, reduce_halos
 from minelight.io import list_images, read_image, to_uint8, write_image
 
 
@@ -46,15 +50,36 @@ def crop_box(img: np.ndarray, size: int = 96) -> tuple[int, int]:
     return corner
 
 
+def lamp_box(img: np.ndarray, size: int = 128) -> tuple[int, int]:
+    """Top-left corner of the ``size`` crop centred on the brightest point of the blurred lightness."""
+    light = cv2.GaussianBlur(img.max(axis=2), (0, 0), 3)
+    y, x = np.unravel_index(int(np.argmax(light)), light.shape)
+    return (int(np.clip(y - size // 2, 0, img.shape[0] - size)), int(np.clip(x - size // 2, 0, img.shape[1] - size)))
+
+
+def lamp_figure(img: np.ndarray, out: Path) -> None:
+    """``lamp.jpg``: Net-S + detail round the brightest lamp of ``img`` without and with the halo guard."""
+    detailed = Enhancer("student", detail=DetailConfig()).enhance_array(img)
+    y, x = lamp_box(detailed)
+    gain = 0.45 / max(1e-3, float(img.mean()))
+    panels = [("input x%.0f" % gain, np.clip(img * gain, 0, 1)), ("no guard", detailed),
+              (f"guard {STUDENT_HALO:g} (shipped)", reduce_halos(img, detailed, STUDENT_HALO)),
+              ("guard 1", reduce_halos(img, detailed, 1.0))]
+    zoomed = [label(cv2.resize(p[y:y + 128, x:x + 128], (256, 256), interpolation=cv2.INTER_NEAREST), name)
+              for name, p in panels]
+    write_image(out, np.concatenate(zoomed, axis=1), jpeg_quality=95)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", type=Path, default=Path("examples"))
     ap.add_argument("--out", type=Path, default=Path("docs/images"))
     ap.add_argument("--height", type=int, default=240)
+    ap.add_argument("--lamp-image", type=Path, default=Path("examples/rocket_dark.jpg"))
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     methods = {"CLAHE": Enhancer("clahe"), "Net-S": Enhancer("student"),
-               "Net-S + detail": Enhancer("student", detail=DetailConfig())}
+               "minelight enhance": Enhancer("student", detail=DetailConfig(), halo=STUDENT_HALO)}
     rows, crop_rows = [], []
     for path in list_images(args.images):
         img = read_image(path)
@@ -72,7 +97,8 @@ def main() -> None:
     rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=1.0) for r in rows]
     write_image(args.out / "grid.jpg", np.concatenate(rows, axis=0), jpeg_quality=90)
     write_image(args.out / "crops.jpg", np.concatenate(crop_rows, axis=0), jpeg_quality=95)
-    print(f"wrote {args.out / 'grid.jpg'} and {args.out / 'crops.jpg'}")
+    lamp_figure(read_image(args.lamp_image), args.out / "lamp.jpg")
+    print(f"wrote {args.out / 'grid.jpg'}, {args.out / 'crops.jpg'} and {args.out / 'lamp.jpg'}")
 
 
 if __name__ == "__main__":
