@@ -32,6 +32,7 @@ def test_enhance_folder_mirrors_names(tmp_path, image_folder, student_weights):
 def test_enhance_student_restores_detail_unless_no_detail(tmp_path, student_weights):
     from minelight.detail import DetailConfig
     from minelight.enhance import Enhancer
+    from minelight.halo import STUDENT_HALO
     from minelight.io import from_uint8, to_uint8, write_image
 
     yy, xx = np.mgrid[0:70, 0:90]
@@ -41,7 +42,8 @@ def test_enhance_student_restores_detail_unless_no_detail(tmp_path, student_weig
         dst = tmp_path / f"{flag}.png"
         result = runner.invoke(app, ["enhance", str(src), "-o", str(dst), "--weights", str(student_weights), flag])
         assert result.exit_code == 0, result.output
-        expected = Enhancer("student", student_weights, backend="auto", detail=detail).enhance_array(read_image(src))
+        expected = Enhancer("student", student_weights, backend="auto", detail=detail,
+                            halo=STUDENT_HALO).enhance_array(read_image(src))  # the guard is on by default
         np.testing.assert_allclose(read_image(dst), from_uint8(to_uint8(expected)), atol=1.5 / 255)
     assert not np.array_equal(read_image(tmp_path / "--detail.png"), read_image(tmp_path / "--no-detail.png"))
 
