@@ -31,6 +31,7 @@ from minelight.enhance import Enhancer
 from minelight.io import list_images, quantise8, read_image, to_tensor
 from minelight.metrics.full_reference import psnr, ssim
 from minelight.metrics.niqe import niqe
+from minelight.pairs import file_number
 from minelight.splits import parse_files
 
 
@@ -39,7 +40,7 @@ def tuning_sets(folder: Path, stride: int, seed: int,
     """(dark images, [(low, high)] synthetic pairs) from the numbered files ``files`` (first, last) of a
     folder of mixed-exposure images."""
     dark, bright = [], []
-    numbered = [p for p in list_images(folder) if p.stem.isdigit() and files[0] <= int(p.stem) <= files[1]]
+    numbered = [p for p in list_images(folder) if (n := file_number(p)) is not None and files[0] <= n <= files[1]]
     if not numbered:
         raise SystemExit(f"{folder}: no numbered images in files {files[0]}-{files[1]}")
     for path in numbered:

@@ -19,21 +19,17 @@ Medians per brightness bin of the real frame's mean luma are printed as a markdo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import numpy as np
 from scipy.signal import convolve2d
 
 from minelight.config import apply_overrides
-from minelight.data import load_pairs
+from minelight.data import load_pairs, luma
 from minelight.degrade import DegradeConfig, degrade, srgb_to_linear
 
 BINS = ((0.0, 0.05), (0.05, 0.12), (0.12, 0.25))
 LAPLACE_PAIR = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float64)
-
-
-def luma(img: np.ndarray) -> np.ndarray:
-    """Rec. 601 luma of an (H, W, 3) image in [0, 1] -> (H, W)."""
-    return img @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def noise_std(img: np.ndarray) -> float:
@@ -69,8 +65,7 @@ def synthetic_like(dark: np.ndarray, target: np.ndarray, cfg: DegradeConfig, see
     want = float(srgb_to_linear(luma(dark)).mean())
     exposure = want / max(float(srgb_to_linear(luma(target)).mean()), 1e-6)
     for _ in range(2):
-        matched = DegradeConfig(**{**cfg.__dict__, "exposure": (exposure, exposure), "lamp_prob": 0.0,
-                                   "haze_prob": 0.0})
+        matched = dataclasses.replace(cfg, exposure=(exposure, exposure), lamp_prob=0.0, haze_prob=0.0)
         out = degrade(target, np.random.default_rng(seed), matched)
         exposure *= want / max(float(srgb_to_linear(luma(out)).mean()), 1e-6)
     return out

@@ -34,8 +34,7 @@ from .temporal import TemporalSmoother
 from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward, tiled_local
 
 NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
-DETAIL_SUFFIX = "+detail"  # a benchmark's name for a method followed by the detail restoration
-HALO_SUFFIX = "+halo"  # ... followed by the halo guard at Net-S's default strength (after any detail)
+POST_STEPS = ("detail", "halo")  # "METHOD+STEP" in a benchmark: the detail restoration, the halo guard
 
 
 def list_methods() -> list[str]:
@@ -46,7 +45,7 @@ def enhancer_for(name: str, **kwargs) -> Enhancer:
     """``Enhancer`` for a method name (benchmarks): ``METHOD+detail`` adds the detail restoration,
     ``METHOD+halo`` the halo guard at ``STUDENT_HALO``, ``METHOD+detail+halo`` both."""
     method, *steps = name.split("+")
-    unknown = set(steps) - {DETAIL_SUFFIX[1:], HALO_SUFFIX[1:]}
+    unknown = set(steps) - set(POST_STEPS)
     if unknown:
         raise ValueError(f"{name}: unknown step {sorted(unknown)[0]!r}; after a method use +detail and/or +halo")
     return Enhancer(method, detail=DetailConfig() if "detail" in steps else None,

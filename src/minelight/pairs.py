@@ -119,7 +119,8 @@ def exposure_ratio(frame: np.ndarray, target: np.ndarray) -> float:
 
 # ---------------------------------------------------------------- scenes of a source folder
 
-def _number(path: Path) -> int | None:
+def file_number(path: Path) -> int | None:
+    """The number a file name ends with (``1601.jpg``, ``IMG_0042.png``), or None."""
     match = re.fullmatch(r"\D*(\d+)", path.stem)
     return int(match.group(1)) if match else None
 
@@ -140,7 +141,7 @@ def scene_groups(src: str | os.PathLike, cfg: PairsConfig) -> tuple[list[tuple[s
             files = sorted(p for p in d.iterdir() if p.is_file() and is_image_path(p))
             groups.append((d.name, files))
         return groups, []
-    numbered = sorted((n, p) for p in list_images(src) if (n := _number(p)) is not None)
+    numbered = sorted((n, p) for p in list_images(src) if (n := file_number(p)) is not None)
     if not numbered:
         raise ImageError(f"{src}: no sub-folders and no numbered images")
     if cfg.files:
