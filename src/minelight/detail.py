@@ -33,13 +33,13 @@ STATS_STRIDE = 4  # ... and their noise statistics come from every 4th row and c
 
 @dataclass
 class DetailConfig:
-    sigma: float = 1.5  # px, Gaussian scale that separates the fine band from the rest
+    sigma: float = 2.5  # px, Gaussian scale that separates the fine band from the rest
     gain_sigma: float = 4.0  # px, Gaussian scale of the local gain map
     gain_eps: float = 1 / 255  # added to both blurred lumas so the gain stays finite (damps it below ~eps)
     # fine-band noise floor (output units) up to which detail is fully restored, and from which none is;
-    # chosen on a SICE tuning set (benchmarks/detail_tuning.py -> docs/detail_tuning.md)
+    # chosen with sigma on the SICE validation split (benchmarks/detail_tuning.py -> docs/detail_tuning.md)
     noise_low: float = 0.005
-    noise_high: float = 0.025
+    noise_high: float = 0.015
     bins: int = 16  # input-brightness bins (equal counts) for the noise floor
     percentile: float = 25.0  # of the local RMS in a bin, taken as its noise floor
     window: int = 7  # px, side of the local RMS window
