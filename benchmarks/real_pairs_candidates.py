@@ -1,9 +1,11 @@
 """Score Net-S (or fast) weights on real validation pairs, as `minelight enhance` writes (Net-S + detail
-restoration; the fast model on stills, without temporal smoothing).
+restoration + halo guard; the fast model on stills, without temporal smoothing).
 
-    python benchmarks/real_pairs_candidates.py --pairs data/sice_val \
+    python benchmarks/real_pairs_candidates.py --pairs data/sice_val data/sice_val_noisy \
         --weights src/minelight/weights/student.safetensors runs/student_real/model.safetensors
 
+`--no-detail` scores Net-S alone, `--halo 0` without the guard (the rules written before the guard
+existed used Net-S + detail).
 Outputs are quantised to 8 bits; PSNR and SSIM on RGB without GT-mean; mean over all pairs. The rule that
 uses these numbers is in docs/real_pairs.md.
 """
@@ -17,13 +19,16 @@ import numpy as np
 from minelight.data import load_pairs
 from minelight.detail import DetailConfig
 from minelight.enhance import Enhancer
+from minelight.halo import STUDENT_HALO
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 
 
-def score(weights: str, pairs, detail: bool = True, method: str = "student") -> dict[str, float]:
+def score(weights: str, pairs, detail: bool = True, method: str = "student", halo: float = 0.0) -> dict[str, float]:
+    """Mean PSNR, SSIM and output mean of ``weights`` over ``pairs`` (``(name, low, high)`` tuples)."""
     detail = detail and method == "student"
-    enhancer = Enhancer(method, weights, backend="torch", detail=DetailConfig() if detail else None)
+    enhancer = Enhancer(method, weights, backend="torch", detail=DetailConfig() if detail else None,
+                        halo=halo if method == "student" else 0.0)
     values = {"psnr": [], "ssim": [], "mean": []}
     for _, low, high in pairs:
         out = quantise8(enhancer.enhance_array(low))
@@ -35,18 +40,20 @@ def score(weights: str, pairs, detail: bool = True, method: str = "student") -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pairs", required=True, help="LOL-layout folder (validation pairs)")
+    ap.add_argument("--pairs", nargs="+", required=True, help="LOL-layout folders (validation pairs)")
     ap.add_argument("--weights", nargs="+", required=True)
     ap.add_argument("--no-detail", action="store_true", help="Net-S alone")
+    ap.add_argument("--halo", type=float, default=STUDENT_HALO, help="halo guard strength for Net-S (0: off)")
     ap.add_argument("--method", default="student", help="student (with the detail restoration) or fast (stills)")
     args = ap.parse_args()
-    pairs = load_pairs(args.pairs)
-    target_mean = float(np.mean([high.mean() for _, _, high in pairs]))
-    print(f"{len(pairs)} pairs from {args.pairs}; mean of the targets {target_mean:.3f}")
-    print("| weights | PSNR dB | SSIM | output mean |\n|---|---|---|---|")
-    for weights in args.weights:
-        s = score(weights, pairs, not args.no_detail, args.method)
-        print(f"| {weights} | {s['psnr']:.2f} | {s['ssim']:.3f} | {s['mean']:.3f} |")
+    for folder in args.pairs:
+        pairs = load_pairs(folder)
+        target_mean = float(np.mean([high.mean() for _, _, high in pairs]))
+        print(f"\n{len(pairs)} pairs from {folder}; mean of the targets {target_mean:.3f}")
+        print("| weights | PSNR dB | SSIM | output mean |\n|---|---|---|---|")
+        for weights in args.weights:
+            s = score(weights, pairs, not args.no_detail, args.method, args.halo)
+            print(f"| {weights} | {s['psnr']:.2f} | {s['ssim']:.3f} | {s['mean']:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from minelight.brightness import adjust_brightness
 from minelight.checkpoint import read_metadata
 from minelight.cli import app
 from minelight.io import read_image
@@ -273,8 +274,36 @@ def test_export_onnx_matches_pytorch_on_an_odd_size(tmp_path, student_weights):
     x = torch.rand(1, 3, 31, 45)
     model, _ = load_weights(student_weights)
     with torch.no_grad():
-        expected = model(x)[0].numpy()
-    assert np.abs(session.run(None, {"input": x.numpy()})[0] - expected).max() <= 1e-3
+        expected = model(x)[0].clamp(0, 1).numpy()
+    for b in (1.0, 2.0, 0.5):  # the graph's brightness input is the operator's control
+        got = session.run(None, {"input": x.numpy(), "brightness": np.array([b], np.float32)})[0]
+        assert np.abs(got - adjust_brightness(expected, b)).max() <= 1e-3
+    brighter = session.run(None, {"input": x.numpy(), "brightness": np.array([2.0], np.float32)})[0]
+    assert (brighter >= session.run(None, {"input": x.numpy(), "brightness": np.array([1.0], np.float32)})[0]).all()
+
+
+def test_enhancer_still_runs_a_graph_exported_before_the_brightness_input(tmp_path, student_weights):
+    import onnx
+    from onnx import helper
+
+    from minelight.enhance import Enhancer
+    from minelight.export import weights_digest
+
+    old = tmp_path / "old.onnx"  # a one-input graph: the student graph with brightness fixed at 1
+    runner.invoke(app, ["export", "--weights", str(student_weights), "-o", str(old)])
+    proto = onnx.load(str(old))
+    one = helper.make_tensor("brightness", onnx.TensorProto.FLOAT, [1], [1.0])
+    proto.graph.initializer.append(one)
+    proto.graph.input.remove(next(i for i in proto.graph.input if i.name == "brightness"))
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(student_weights.read_bytes())
+    onnx.save(proto, str(weights.with_suffix(".onnx")))
+    assert {p.key: p.value for p in proto.metadata_props}["weights_sha256"] == weights_digest(weights)
+    img = np.random.default_rng(0).random((24, 40, 3)).astype(np.float32)
+    ort_enhancer = Enhancer("student", weights, backend="auto")
+    assert ort_enhancer.backend == "onnxruntime" and ort_enhancer.runner.input_names == ("input",)
+    torch_out = Enhancer("student", weights, backend="torch").enhance_array(img)
+    assert np.abs(ort_enhancer.enhance_array(img) - torch_out).max() <= 1e-3
 
 
 def test_debug_flag_shows_the_underlying_exception(tmp_path, monkeypatch):

@@ -139,7 +139,8 @@ class Enhancer:
             tiled = tiled_forward if isinstance(self.model, EncoderDecoder) else tiled_local
             return to_array(tiled(self.model, to_tensor(img), tile))
         if self.runner is not None:
-            return self.runner(_nchw(img))[0][0].transpose(1, 2, 0)
+            inputs = (_nchw(img), np.ones(1, np.float32))  # brightness 1 in the graph: applied after the steps
+            return self.runner(*inputs[:len(self.runner.input_names)])[0][0].transpose(1, 2, 0)
         return np.clip(BASELINES[self.method](img), 0.0, 1.0).astype(np.float32)
 
     def _tile_size(self, img: np.ndarray) -> int:

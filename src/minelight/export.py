@@ -4,8 +4,10 @@
     minelight export --method fast -o fast.onnx
 
 Image models (``student``, ``zerodce``, ``teacher``) become a graph ``input`` ``(1, 3, H, W)`` float32 in
-[0, 1] -> ``output`` of the same shape, clamped to [0, 1]. The fast model becomes a graph with the
-temporal smoothing inside (see :class:`FastGraph`). All heights and widths are dynamic. After export the
+[0, 1] and ``brightness`` ``(1,)`` float32 (the operator's control of :mod:`minelight.brightness`, 1 = as
+learned) -> ``output`` of the same shape, clamped to [0, 1]. The fast model becomes a graph with the
+temporal smoothing inside (see :class:`FastGraph`; its output is a correction, so the brightness curve is
+applied by the caller after the correction, as it is by ``Enhancer``). All heights and widths are dynamic. After export the
 graph is checked with ``onnx.checker`` and run with onnxruntime on random odd-sized inputs; the largest
 absolute difference to PyTorch must be at most ``tolerance``.
 """
@@ -25,23 +27,25 @@ from .models.fast import FastStudent, downsample
 
 
 class ImageGraph(nn.Module):
-    """``input (1, 3, H, W) -> output (1, 3, H, W)`` clamped to [0, 1]."""
+    """``input (1, 3, H, W)``, ``brightness (1,)`` -> ``output (1, 3, H, W)``: the model's output clamped to
+    [0, 1], then raised to ``1 / brightness`` (:func:`minelight.brightness.adjust_brightness`; 1 = as is)."""
 
-    input_names, output_names = ("input",), ("output",)
+    input_names, output_names = ("input", "brightness"), ("output",)
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model.eval()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)[0].clamp(0.0, 1.0)
+    def forward(self, x: torch.Tensor, brightness: torch.Tensor) -> torch.Tensor:
+        return self.model(x)[0].clamp(0.0, 1.0).pow(1.0 / brightness.reshape(1, 1, 1, 1))
 
     def example(self, height: int, width: int, seed: int = 0, low_side: int = 0) -> tuple[torch.Tensor, ...]:
-        return (torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(seed)),)
+        g = torch.Generator().manual_seed(seed)
+        return torch.rand(1, 3, height, width, generator=g), 0.5 + 1.5 * torch.rand(1, generator=g)
 
     def dynamic_shapes(self) -> dict:
         h, w = torch.export.Dim("height", min=1, max=8192), torch.export.Dim("width", min=1, max=8192)
-        return {"x": {2: h, 3: w}}
+        return {"x": {2: h, 3: w}, "brightness": None}
 
 
 class FastGraph(nn.Module):
