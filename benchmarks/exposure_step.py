@@ -6,8 +6,9 @@ The rule and the feature set were written before scoring (``docs/real_pairs.md``
 pipeline of `minelight enhance` (Net-S + detail restoration + halo guard) runs once; the step then sets
 the brightness control (``out ** (1 / b)``) per image to ``b = exp(w . features)``, ``w`` fitted by least
 squares on the train pairs to ``log b*``, where ``b*`` brings the output's mean to the target's.
-Features: 1, log input mean, log input median, log input 95th percentile, log output mean. Prints ``w``
-and PSNR / SSIM (8-bit, no GT-mean) on the validation pairs with and without the step.
+Features (``minelight.exposure``): 1, log input mean, log input median, log input 95th percentile, log
+output mean. Prints ``w`` and PSNR / SSIM (8-bit, no GT-mean) on the validation pairs with and without the
+step; ``--write OUT`` saves the weights with ``w`` in their header, where ``minelight enhance`` reads it.
 """
 
 from __future__ import annotations
@@ -17,34 +18,21 @@ import argparse
 import numpy as np
 
 from minelight.brightness import MAX_BRIGHTNESS, MIN_BRIGHTNESS, adjust_brightness
+from minelight.checkpoint import load_weights, save_weights
 from minelight.data import load_pairs
 from minelight.detail import DetailConfig
-from minelight.enhance import Enhancer
+from minelight.enhance import Enhancer, shipped_weights
+from minelight.exposure import exposure_features, fit_exposure, format_weights, matching_brightness
 from minelight.halo import STUDENT_HALO
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 
-EPS = 1e-4
 
-
-def features(img: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``(5,)``: 1 and the logs of the input's mean, median and 95th percentile and of the output's mean."""
-    stats = (img.mean(), np.median(img), np.percentile(img, 95), out.mean())
-    return np.array([1.0] + [np.log(max(float(s), EPS)) for s in stats])
-
-
-def matching_brightness(out: np.ndarray, target_mean: float, iterations: int = 30) -> float:
-    """The brightness ``b`` (in the control's range) whose ``out ** (1 / b)`` has mean ``target_mean``:
-    bisection on ``log b`` (the mean rises monotonically with ``b``)."""
-    small = out[::4, ::4]
-    lo, hi = np.log(MIN_BRIGHTNESS), np.log(MAX_BRIGHTNESS)
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        if adjust_brightness(small, float(np.exp(mid))).mean() < target_mean:
-            lo = mid
-        else:
-            hi = mid
-    return float(np.exp(0.5 * (lo + hi)))
+def write_coefficients(weights: str, out: str, coefficients: np.ndarray) -> None:
+    """Copy the Net-S weights file ``weights`` to ``out`` with ``coefficients`` in its header (``exposure``)."""
+    model, meta = load_weights(weights, expect="student")
+    extra = {k: v for k, v in meta.items() if k not in ("model", "config", "exposure")}
+    save_weights(out, model, "student", **extra, exposure=format_weights(coefficients))
 
 
 def main() -> None:
@@ -53,15 +41,16 @@ def main() -> None:
     ap.add_argument("--val", required=True)
     ap.add_argument("--weights", help="Net-S weights (default: the shipped ones)")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--write", help="save the weights with the fitted coefficients in their header to this path")
     args = ap.parse_args()
     enhancer = Enhancer("student", args.weights, threads=args.threads, backend="torch", detail=DetailConfig(),
-                        halo=STUDENT_HALO)
+                        halo=STUDENT_HALO)  # no exposure step: it is what is being fitted
     x, y = [], []
     for _, low, high in load_pairs(args.train):
         out = enhancer.enhance_array(low)
-        x.append(features(low, out))
+        x.append(exposure_features(low, out))
         y.append(np.log(matching_brightness(out, float(high.mean()))))
-    w, *_ = np.linalg.lstsq(np.array(x), np.array(y), rcond=None)
+    w = fit_exposure(np.array(x), np.array(y))
     fitted = np.array(x) @ w
     print(f"{len(y)} train pairs; log b*: mean {np.mean(y):+.3f}, std {np.std(y):.3f}; "
           f"residual std after the fit {np.std(np.array(y) - fitted):.3f}")
@@ -70,7 +59,7 @@ def main() -> None:
     val_y, val_fit = [], []
     for _, low, high in load_pairs(args.val):
         out = enhancer.enhance_array(low)
-        b = float(np.clip(np.exp(features(low, out) @ w), MIN_BRIGHTNESS, MAX_BRIGHTNESS))
+        b = float(np.clip(np.exp(exposure_features(low, out) @ w), MIN_BRIGHTNESS, MAX_BRIGHTNESS))
         val_y.append(np.log(matching_brightness(out, float(high.mean()))))
         val_fit.append(np.log(b))
         for key, img in (("without", out), ("with", adjust_brightness(out, b))):
@@ -82,6 +71,9 @@ def main() -> None:
     print("\n| on the validation pairs | PSNR dB | SSIM |\n|---|---|---|")
     for key, r in scores.items():
         print(f"| {key} the exposure step | {np.mean(r['psnr']):.2f} | {np.mean(r['ssim']):.3f} |")
+    if args.write:
+        write_coefficients(args.weights or str(shipped_weights("student")), args.write, w)
+        print(f"wrote {args.write} with exposure = {format_weights(w)}")
 
 
 if __name__ == "__main__":

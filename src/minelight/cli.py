@@ -165,6 +165,9 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             halo: Optional[float] = typer.Option(None, "--halo",
                                                  help="Halo guard strength 0-1 (0 = off; default: Net-S's chosen "
                                                       "strength for student, 0 for other methods; docs/halos.md)."),
+            exposure: bool = typer.Option(True, "--exposure/--no-exposure",
+                                          help="Images with student: the per-image exposure step the weights "
+                                               "carry (minelight.exposure; not applied to video)."),
             brightness: float = typer.Option(1.0, "--brightness",
                                              help="Output brightness, 0.25-4: 1 = as the method makes it, above 1 "
                                                   "brighter, below 1 darker (highlights never clip)."),
@@ -186,7 +189,7 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                         halo=halo)
     if images:
         _enhance_images(images, output, method, weights, backend, smooth and sequence, fmt, bits, threads, quiet,
-                        max_pixels, tile, detail, brightness, halo)
+                        max_pixels, tile, detail, brightness, halo, exposure)
 
 
 def _detail_for(method: str, detail: bool):
@@ -233,7 +236,7 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
 
 def _enhance_images(inputs: list[Path], output: Path, method: str, weights, backend: str, sequence: bool,
                     fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int, detail: bool,
-                    brightness: float = 1.0, halo: float | None = None) -> None:
+                    brightness: float = 1.0, halo: float | None = None, exposure: bool = True) -> None:
     from rich.progress import Progress
 
     from .enhance import Enhancer, plan_outputs
@@ -248,7 +251,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
     enhancer = Enhancer(method, weights, threads, backend, tile, _detail_for(method, detail), brightness,
-                        _halo_for(method, halo))
+                        _halo_for(method, halo), exposure and method == "student" and not sequence)
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
     smoother = TemporalSmoother() if sequence else None

@@ -4,7 +4,7 @@
     >>> enhancer = Enhancer("student")            # shipped Net-S weights
     >>> out = enhancer.enhance_array(img)         # (H, W, 3) float32 RGB in [0, 1] -> same shape
     >>> Enhancer("student", detail=DetailConfig())  # + noise-aware detail restoration (the CLI's default)
-    >>> Enhancer("student", detail=DetailConfig(), halo=STUDENT_HALO)  # + the halo guard: what the CLI writes
+    >>> Enhancer("student", detail=DetailConfig(), halo=STUDENT_HALO, exposure=True)  # what the CLI writes
 
 Neural methods run any size in, same size out (the network pads to a multiple of 2**levels and crops).
 """
@@ -24,6 +24,7 @@ from .baselines import BASELINES
 from .brightness import adjust_brightness, check_brightness
 from .checkpoint import WeightsError, load_weights
 from .detail import DetailConfig, restore_detail
+from .exposure import apply_exposure, parse_weights
 from .halo import STUDENT_HALO, check_strength, reduce_halos
 from .io import (MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
                  write_image)
@@ -34,7 +35,8 @@ from .temporal import TemporalSmoother
 from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward, tiled_local
 
 NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
-POST_STEPS = ("detail", "halo")  # "METHOD+STEP" in a benchmark: the detail restoration, the halo guard
+POST_STEPS = ("detail", "halo", "exposure")  # "METHOD+STEP" in a benchmark: detail restoration, halo guard,
+# per-image exposure step
 
 
 def list_methods() -> list[str]:
@@ -43,13 +45,15 @@ def list_methods() -> list[str]:
 
 def enhancer_for(name: str, **kwargs) -> Enhancer:
     """``Enhancer`` for a method name (benchmarks): ``METHOD+detail`` adds the detail restoration,
-    ``METHOD+halo`` the halo guard at ``STUDENT_HALO``, ``METHOD+detail+halo`` both."""
+    ``METHOD+halo`` the halo guard at ``STUDENT_HALO``, ``METHOD+exposure`` the weights' exposure step;
+    steps combine (``student+detail+halo+exposure``)."""
     method, *steps = name.split("+")
     unknown = set(steps) - set(POST_STEPS)
     if unknown:
-        raise ValueError(f"{name}: unknown step {sorted(unknown)[0]!r}; after a method use +detail and/or +halo")
+        raise ValueError(f"{name}: unknown step {sorted(unknown)[0]!r}; after a method use "
+                         f"{', '.join('+' + s for s in POST_STEPS)}")
     return Enhancer(method, detail=DetailConfig() if "detail" in steps else None,
-                    halo=STUDENT_HALO if "halo" in steps else 0.0, **kwargs)
+                    halo=STUDENT_HALO if "halo" in steps else 0.0, exposure="exposure" in steps, **kwargs)
 
 
 def shipped_weights(name: str) -> Path:
@@ -85,11 +89,13 @@ class Enhancer:
     ``minelight enhance``'s default for it); ``None``: the method's output as it is.
     ``halo``: strength 0-1 of the halo guard applied after that (:mod:`minelight.halo`; 0 = off;
     ``minelight enhance`` uses ``STUDENT_HALO`` for Net-S).
+    ``exposure``: apply the per-image exposure step whose coefficients the weights' header carries
+    (:mod:`minelight.exposure`; key ``exposure``), after the halo guard; weights without them: no step.
     """
 
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
                  backend: str = "torch", tile: int = 0, detail: DetailConfig | None = None,
-                 brightness: float = 1.0, halo: float = 0.0):
+                 brightness: float = 1.0, halo: float = 0.0, exposure: bool = False):
         self.tile = tile
         self.detail = detail
         self.halo = check_strength(halo)
@@ -99,6 +105,7 @@ class Enhancer:
         self.method = method
         self.model = None
         self.runner = None
+        self.exposure = None  # (N_FEATURES,) coefficients of the exposure step, or None: no step
         self.metadata: dict[str, str] = {}
         if threads > 0:
             torch.set_num_threads(threads)
@@ -106,6 +113,11 @@ class Enhancer:
             path = weights or shipped_weights(method)
             self.model, self.metadata = load_weights(path, expect=method)
             self.runner = make_runner(self.model, path, backend, threads)
+            if exposure and "exposure" in self.metadata:
+                try:
+                    self.exposure = parse_weights(self.metadata["exposure"])
+                except ValueError as err:
+                    raise WeightsError(f"{path}: {err}") from None
         elif weights is not None:
             raise ValueError(f"method {method!r} takes no weights")
         elif backend not in BACKENDS:
@@ -118,7 +130,7 @@ class Enhancer:
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected a (B, 3, H, W) tensor, got {tuple(x.shape)}")
         if self.model is not None and self.method != "fast" and self.detail is None and self.halo == 0.0 \
-                and self.brightness == 1.0:
+                and self.exposure is None and self.brightness == 1.0:
             return self.model(x.float())[0].clamp(0, 1)
         return torch.cat([to_tensor(self.enhance_array(to_array(img[None]))) for img in x])
 
@@ -131,7 +143,8 @@ class Enhancer:
         img = check_image(img).astype(np.float32, copy=False)
         out = self._enhance_fast(img, smoother) if self.method == "fast" else self._enhance_still(img)
         out = out if self.detail is None else restore_detail(img, out, self.detail)
-        return adjust_brightness(reduce_halos(img, out, self.halo), self.brightness)
+        out = apply_exposure(img, reduce_halos(img, out, self.halo), self.exposure)
+        return adjust_brightness(out, self.brightness)
 
     def _enhance_still(self, img: np.ndarray) -> np.ndarray:
         tile = self._tile_size(img)
