@@ -35,8 +35,8 @@ from .temporal import TemporalSmoother
 from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward, tiled_local
 
 NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
-POST_STEPS = ("detail", "halo", "exposure")  # "METHOD+STEP" in a benchmark: detail restoration, halo guard,
-# per-image exposure step
+# "METHOD+STEP" in a benchmark: the detail restoration, the halo guard, the per-image exposure step
+POST_STEPS = ("detail", "halo", "exposure")
 
 
 def list_methods() -> list[str]:
