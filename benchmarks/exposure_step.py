@@ -17,12 +17,13 @@ import argparse
 
 import numpy as np
 
-from minelight.brightness import MAX_BRIGHTNESS, MIN_BRIGHTNESS, adjust_brightness
+from minelight.brightness import adjust_brightness
 from minelight.checkpoint import load_weights, save_weights
 from minelight.data import load_pairs
 from minelight.detail import DetailConfig
 from minelight.enhance import Enhancer, shipped_weights
-from minelight.exposure import exposure_features, fit_exposure, format_weights, matching_brightness
+from minelight.exposure import (exposure_brightness, exposure_features, fit_exposure, format_weights,
+                                matching_brightness)
 from minelight.halo import STUDENT_HALO
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
@@ -59,7 +60,7 @@ def main() -> None:
     val_y, val_fit = [], []
     for _, low, high in load_pairs(args.val):
         out = enhancer.enhance_array(low)
-        b = float(np.clip(np.exp(exposure_features(low, out) @ w), MIN_BRIGHTNESS, MAX_BRIGHTNESS))
+        b = exposure_brightness(w, low, out)
         val_y.append(np.log(matching_brightness(out, float(high.mean()))))
         val_fit.append(np.log(b))
         for key, img in (("without", out), ("with", adjust_brightness(out, b))):

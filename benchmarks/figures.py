@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from minelight.detail import DetailConfig
+from minelight.detail import DetailConfig, restore_detail
 from minelight.enhance import Enhancer
 from minelight.halo import STUDENT_HALO, reduce_halos
 from minelight.io import list_images, read_image, to_uint8, write_image
@@ -57,9 +57,10 @@ def lamp_box(img: np.ndarray, size: int = 128) -> tuple[int, int]:
     return (int(np.clip(y - size // 2, 0, img.shape[0] - size)), int(np.clip(x - size // 2, 0, img.shape[1] - size)))
 
 
-def lamp_figure(img: np.ndarray, out: Path) -> None:
-    """``lamp.jpg``: Net-S + detail round the brightest lamp of ``img`` without and with the halo guard."""
-    detailed = Enhancer("student", detail=DetailConfig()).enhance_array(img)
+def lamp_figure(img: np.ndarray, net_s: Enhancer, out: Path) -> None:
+    """``lamp.jpg``: Net-S (``net_s``, no post steps) + detail round the brightest lamp of ``img`` without
+    and with the halo guard."""
+    detailed = restore_detail(img, net_s.enhance_array(img), DetailConfig())
     y, x = lamp_box(detailed)
     gain = 0.45 / max(1e-3, float(img.mean()))
     panels = [("input x%.0f" % gain, np.clip(img * gain, 0, 1)), ("no guard", detailed),
@@ -97,7 +98,7 @@ def main() -> None:
     rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=1.0) for r in rows]
     write_image(args.out / "grid.jpg", np.concatenate(rows, axis=0), jpeg_quality=90)
     write_image(args.out / "crops.jpg", np.concatenate(crop_rows, axis=0), jpeg_quality=95)
-    lamp_figure(read_image(args.lamp_image), args.out / "lamp.jpg")
+    lamp_figure(read_image(args.lamp_image), methods["Net-S"], args.out / "lamp.jpg")
     print(f"wrote {args.out / 'grid.jpg'}, {args.out / 'crops.jpg'} and {args.out / 'lamp.jpg'}")
 
 

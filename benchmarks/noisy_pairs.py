@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from minelight.data import load_pairs
-from minelight.degrade import linear_to_srgb, srgb_to_linear
+from minelight.degrade import linear_to_srgb, log_uniform, srgb_to_linear
 from minelight.io import write_image
 
 
@@ -45,7 +45,7 @@ def main() -> None:
     (out / "high").mkdir(parents=True, exist_ok=True)
     pairs = load_pairs(args.pairs)
     for name, low, high in pairs:
-        full_well = float(np.exp(rng.uniform(np.log(args.full_well[0]), np.log(args.full_well[1]))))
+        full_well = log_uniform(rng, *args.full_well)
         read_std = float(rng.uniform(*args.read_noise))
         stem = Path(name).stem
         write_image(out / "low" / f"{stem}.png", add_sensor_noise(low, full_well, read_std, rng))

@@ -57,7 +57,8 @@ def linear_to_srgb(x: np.ndarray) -> np.ndarray:
     return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(np.float32)
 
 
-def _log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
+def log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
+    """One draw from ``rng``, log-uniform in [``lo``, ``hi``]."""
     return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
@@ -93,7 +94,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator | int, cfg: DegradeConfig 
     linear = srgb_to_linear(np.clip(img, 0.0, 1.0))
     cast = np.clip(1.0 + rng.normal(0.0, cfg.cast, 3), 0.6, 1.4).astype(np.float32)
     cast /= cast.mean()
-    exposure = _log_uniform(rng, *cfg.exposure)
+    exposure = log_uniform(rng, *cfg.exposure)
     lamp_light, halo = _lamps(h, w, rng, cfg)
     illumination = exposure + lamp_light  # (H, W, 1)
     x = linear * cast * illumination
@@ -106,7 +107,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator | int, cfg: DegradeConfig 
 
     if cfg.blur != (0.0, 0.0):
         x = cv2.GaussianBlur(x, (0, 0), max(rng.uniform(*cfg.blur), 1e-3))
-    full_well = _log_uniform(rng, *cfg.full_well)
+    full_well = log_uniform(rng, *cfg.full_well)
     noise = rng if noise_rng is None else noise_rng
     x = np.clip(x, 0.0, 1.0)
     x = noise.poisson(x * full_well).astype(np.float32) / full_well
