@@ -18,22 +18,14 @@ import argparse
 import numpy as np
 
 from minelight.brightness import adjust_brightness
-from minelight.checkpoint import load_weights, save_weights
 from minelight.data import load_pairs
 from minelight.detail import DetailConfig
 from minelight.enhance import Enhancer, shipped_weights
 from minelight.exposure import (exposure_brightness, exposure_features, fit_exposure, format_weights,
-                                matching_brightness)
+                                matching_brightness, store_coefficients)
 from minelight.halo import STUDENT_HALO
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
-
-
-def write_coefficients(weights: str, out: str, coefficients: np.ndarray) -> None:
-    """Copy the Net-S weights file ``weights`` to ``out`` with ``coefficients`` in its header (``exposure``)."""
-    model, meta = load_weights(weights, expect="student")
-    extra = {k: v for k, v in meta.items() if k not in ("model", "config", "exposure")}
-    save_weights(out, model, "student", **extra, exposure=format_weights(coefficients))
 
 
 def main() -> None:
@@ -73,7 +65,7 @@ def main() -> None:
     for key, r in scores.items():
         print(f"| {key} the exposure step | {np.mean(r['psnr']):.2f} | {np.mean(r['ssim']):.3f} |")
     if args.write:
-        write_coefficients(args.weights or str(shipped_weights("student")), args.write, w)
+        store_coefficients(args.weights or shipped_weights("student"), args.write, w)
         print(f"wrote {args.write} with exposure = {format_weights(w)}")
 
 

@@ -8,7 +8,7 @@ from minelight.checkpoint import WeightsError, load_weights, save_weights
 from minelight.cli import app
 from minelight.enhance import Enhancer, enhancer_for
 from minelight.exposure import (N_FEATURES, apply_exposure, exposure_brightness, exposure_features, fit_exposure,
-                                format_weights, matching_brightness, parse_weights)
+                                format_weights, matching_brightness, parse_weights, store_coefficients)
 from minelight.io import read_image, write_image
 
 BRIGHTEN = np.array([np.log(2.0), 0.0, 0.0, 0.0, 0.0])  # b = 2 for every image
@@ -19,8 +19,7 @@ def _image(seed: int = 0, scale: float = 0.3) -> np.ndarray:
 
 
 def _with_exposure(weights, coefficients: np.ndarray, out):
-    model, meta = load_weights(weights)
-    save_weights(out, model, meta["model"], exposure=format_weights(coefficients))
+    store_coefficients(weights, out, coefficients)
     return out
 
 

@@ -11,6 +11,8 @@ is kept. The fitted coefficients travel in the Net-S weights' header (key ``expo
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from .brightness import MAX_BRIGHTNESS, MIN_BRIGHTNESS, adjust_brightness
@@ -63,6 +65,16 @@ def apply_exposure(img: np.ndarray, enhanced: np.ndarray, weights: np.ndarray | 
 def format_weights(weights: np.ndarray) -> str:
     """The header form of the weights: comma-separated floats."""
     return ",".join(f"{float(w):.6g}" for w in weights)
+
+
+def store_coefficients(weights: str | os.PathLike, out: str | os.PathLike, coefficients: np.ndarray) -> None:
+    """Copy the Net-S weights file ``weights`` to ``out`` with ``coefficients`` in its header (``exposure``),
+    where ``Enhancer(exposure=True)`` reads them; the rest of the header is kept."""
+    from .checkpoint import load_weights, save_weights
+
+    model, meta = load_weights(weights, expect="student")
+    extra = {k: v for k, v in meta.items() if k not in ("model", "config", "exposure")}
+    save_weights(out, model, "student", **extra, exposure=format_weights(coefficients))
 
 
 def parse_weights(text: str) -> np.ndarray:
