@@ -5,7 +5,7 @@ restoration + halo guard; the fast model on stills, without temporal smoothing).
         --weights src/minelight/weights/student.safetensors runs/student_real/model.safetensors
 
 `--no-detail` scores Net-S alone, `--halo 0` without the guard (the rules written before the guard
-existed used Net-S + detail).
+existed used Net-S + detail); `--niqe` adds the mean NIQE of the outputs (no reference; lower is better).
 Outputs are quantised to 8 bits; PSNR and SSIM on RGB without GT-mean; mean over all pairs. The rule that
 uses these numbers is in docs/real_pairs.md.
 """
@@ -24,17 +24,20 @@ from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 
 
-def score(weights: str, pairs, detail: bool = True, method: str = "student", halo: float = 0.0) -> dict[str, float]:
-    """Mean PSNR, SSIM and output mean of ``weights`` over ``pairs`` (``(name, low, high)`` tuples)."""
+def score(weights: str, pairs, detail: bool = True, method: str = "student", halo: float = 0.0,
+          niqe: bool = False) -> dict[str, float]:
+    """Mean PSNR, SSIM, output mean (and NIQE) of ``weights`` over ``pairs`` (``(name, low, high)`` tuples)."""
     detail = detail and method == "student"
     enhancer = Enhancer(method, weights, backend="torch", detail=DetailConfig() if detail else None,
                         halo=halo if method == "student" else 0.0)
-    values = {"psnr": [], "ssim": [], "mean": []}
+    values = {"psnr": [], "ssim": [], "mean": []} | ({"niqe": []} if niqe else {})
     for _, low, high in pairs:
         out = quantise8(enhancer.enhance_array(low))
         values["psnr"].append(METRICS["psnr"].fn(out, high))
         values["ssim"].append(METRICS["ssim"].fn(out, high))
         values["mean"].append(float(out.mean()))
+        if niqe:
+            values["niqe"].append(METRICS["niqe"].fn(out, None))
     return {k: float(np.mean(v)) for k, v in values.items()}
 
 
@@ -45,15 +48,18 @@ def main() -> None:
     ap.add_argument("--no-detail", action="store_true", help="Net-S alone")
     ap.add_argument("--halo", type=float, default=STUDENT_HALO, help="halo guard strength for Net-S (0: off)")
     ap.add_argument("--method", default="student", help="student (with the detail restoration) or fast (stills)")
+    ap.add_argument("--niqe", action="store_true", help="also the mean NIQE of the outputs")
     args = ap.parse_args()
     for folder in args.pairs:
         pairs = load_pairs(folder)
         target_mean = float(np.mean([high.mean() for _, _, high in pairs]))
         print(f"\n{len(pairs)} pairs from {folder}; mean of the targets {target_mean:.3f}")
-        print("| weights | PSNR dB | SSIM | output mean |\n|---|---|---|---|")
+        niqe_head = (" NIQE |", "---|") if args.niqe else ("", "")
+        print(f"| weights | PSNR dB | SSIM | output mean |{niqe_head[0]}\n|---|---|---|---|{niqe_head[1]}")
         for weights in args.weights:
-            s = score(weights, pairs, not args.no_detail, args.method, args.halo)
-            print(f"| {weights} | {s['psnr']:.2f} | {s['ssim']:.3f} | {s['mean']:.3f} |", flush=True)
+            s = score(weights, pairs, not args.no_detail, args.method, args.halo, args.niqe)
+            niqe_cell = f" {s['niqe']:.3f} |" if args.niqe else ""
+            print(f"| {weights} | {s['psnr']:.2f} | {s['ssim']:.3f} | {s['mean']:.3f} |{niqe_cell}", flush=True)
 
 
 if __name__ == "__main__":
