@@ -26,8 +26,12 @@ from minelight.io import list_images, read_image, to_uint8, write_image
 
 
 def label(img: np.ndarray, text: str) -> np.ndarray:
+    """``text`` in white with a black outline at the top left of an (H, W, 3) float image."""
     out = to_uint8(img).copy()
-    cv2.putText(out, text, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
+    # The outline is the thin text shifted by one pixel each way: OpenCV 5 widens glyphs with the thickness,
+    # so a thick black copy under the white one showed as a second, wider caption.
+    for dx, dy in [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]:
+        cv2.putText(out, text, (6 + dx, 20 + dy), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(out, text, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1, cv2.LINE_AA)
     return out.astype(np.float32) / 255.0
 
