@@ -5,8 +5,9 @@
 The clip is made with the project's degradation synthesiser: one scene (``--frame`` resized to
 ``--size``, darkened, one seed) and new sensor noise in every frame. Flicker = mean absolute
 frame-to-frame change of the output minus that of the input, over the whole frame (every pixel is
-static); lower is better. The fast model runs with smoothing off (each frame on its own) and on (the
-default for video); Net-S and CLAHE (per frame) are shown for reference.
+static); lower is better. The fast model runs with smoothing off (each frame on its own) and on, without
+and with the halo guard at its default strength (smoothing and guard: what videos and `serve` get);
+Net-S and CLAHE (per frame) are shown for reference.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 from pathlib import Path
 
 from minelight.enhance import Enhancer
+from minelight.halo import FAST_HALO
 from minelight.metrics.temporal import flicker, mean_temporal_change
 from minelight.temporal import TemporalSmoother
 
@@ -30,8 +32,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     runs = [("fast, per frame", "fast", False), ("fast, smoothing on", "fast", True),
+            (f"fast, smoothing on, halo guard {FAST_HALO:g}", "fast+halo", True),
             ("Net-S, per frame", "student", False), ("CLAHE, per frame", "clahe", False)]
-    enhancers = {m: Enhancer(m) for m in ("fast", "student", "clahe")}
+    enhancers = {m: Enhancer(m) for m in ("fast", "student", "clahe")} | {"fast+halo": Enhancer("fast", halo=FAST_HALO)}
     results = {name: [] for name, _, _ in runs}
     input_change = []
     for seed in range(args.seeds):

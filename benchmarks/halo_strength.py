@@ -1,8 +1,11 @@
-"""Choose the halo guard's strength for Net-S on validation pairs (rule in ``docs/halos.md``).
+"""Choose the halo guard's strength for Net-S, or for the fast model, on validation pairs (rules in
+``docs/halos.md``).
 
     python benchmarks/halo_strength.py --pairs data/sice_val [--weights runs/student_clean/model.safetensors]
+    python benchmarks/halo_strength.py --pairs data/sice_val --method fast
 
-Net-S + detail restoration (as ``minelight enhance``) once per image, then the guard at each strength;
+Net-S + detail restoration (as ``minelight enhance``), or the fast model on stills (no temporal
+smoothing), once per image, then the guard at each strength;
 8-bit outputs; PSNR/SSIM without GT-mean against the targets; LOE against the dark inputs. Prints a
 Markdown table and the strength the rule picks.
 """
@@ -36,10 +39,12 @@ def pick(rows: dict[float, dict[str, float]]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", required=True)
-    ap.add_argument("--weights", help="Net-S weights (default: the shipped ones)")
+    ap.add_argument("--method", choices=("student", "fast"), default="student")
+    ap.add_argument("--weights", help="the method's weights (default: the shipped ones)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    enhancer = Enhancer("student", args.weights, threads=args.threads, backend="auto", detail=DetailConfig())
+    detail = DetailConfig() if args.method == "student" else None
+    enhancer = Enhancer(args.method, args.weights, threads=args.threads, backend="auto", detail=detail)
     scores = {s: {"psnr": [], "ssim": [], "loe": []} for s in STRENGTHS}
     for _, low, high in load_pairs(args.pairs):
         out = enhancer.enhance_array(low)
@@ -49,7 +54,7 @@ def main() -> None:
             scores[s]["ssim"].append(METRICS["ssim"].fn(img, high))
             scores[s]["loe"].append(loe(img, low))
     rows = {s: {k: float(np.mean(v)) for k, v in r.items()} for s, r in scores.items()}
-    print(f"Net-S weights: {args.weights or 'shipped'}; {len(scores[0.0]['psnr'])} pairs from {args.pairs}\n")
+    print(f"{args.method} weights: {args.weights or 'shipped'}; {len(scores[0.0]['psnr'])} pairs from {args.pairs}\n")
     print("| strength | PSNR dB | SSIM | LOE |\n|---|---|---|---|")
     for s, r in rows.items():
         print(f"| {s:g} | {r['psnr']:.2f} | {r['ssim']:.3f} | {r['loe']:.1f} |")

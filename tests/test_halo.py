@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minelight.enhance import enhancer_for
-from minelight.halo import monotone_curve, reduce_halos
+from minelight.halo import FAST_HALO, STUDENT_HALO, monotone_curve, reduce_halos
 from minelight.metrics.statistics import loe
 
 
@@ -71,4 +71,13 @@ def test_bad_strength_and_method_steps_are_errors():
     with pytest.raises(ValueError, match="unknown step"):
         enhancer_for("clahe+sharpen")
     guarded = enhancer_for("clahe+halo")
-    assert guarded.detail is None and guarded.method == "clahe"
+    assert guarded.detail is None and guarded.method == "clahe" and guarded.halo == STUDENT_HALO
+    assert enhancer_for("fast+halo").halo == FAST_HALO
+
+
+def test_default_strengths_are_usable_and_zero_for_classical_methods():
+    from minelight.halo import check_strength, default_strength
+
+    assert default_strength("student") == check_strength(STUDENT_HALO) > 0
+    assert default_strength("fast") == check_strength(FAST_HALO)
+    assert default_strength("clahe") == default_strength("he") == 0.0

@@ -163,8 +163,8 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                                         help="student: restore the input's fine texture where its amplified noise "
                                              "stays below a visible level (minelight.detail)."),
             halo: Optional[float] = typer.Option(None, "--halo",
-                                                 help="Halo guard strength 0-1 (0 = off; default: Net-S's chosen "
-                                                      "strength for student, 0 for other methods; docs/halos.md)."),
+                                                 help="Halo guard strength 0-1 (0 = off; default: the strength chosen "
+                                                      "for student and fast, 0 for other methods; docs/halos.md)."),
             exposure: bool = typer.Option(True, "--exposure/--no-exposure",
                                           help="Images with student: the per-image exposure step the weights "
                                                "carry (minelight.exposure; not applied to video)."),
@@ -200,10 +200,10 @@ def _detail_for(method: str, detail: bool):
 
 
 def _halo_for(method: str, halo: float | None) -> float:
-    """The halo guard's strength ``minelight enhance`` applies: ``--halo``, else Net-S's chosen one."""
-    from .halo import STUDENT_HALO
+    """The halo guard's strength ``minelight enhance`` applies: ``--halo``, else the method's chosen one."""
+    from .halo import default_strength
 
-    return halo if halo is not None else STUDENT_HALO if method == "student" else 0.0
+    return halo if halo is not None else default_strength(method)
 
 
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,

@@ -25,7 +25,7 @@ from .brightness import adjust_brightness, check_brightness
 from .checkpoint import WeightsError, load_weights
 from .detail import DetailConfig, restore_detail
 from .exposure import apply_exposure, parse_weights
-from .halo import STUDENT_HALO, check_strength, reduce_halos
+from .halo import STUDENT_HALO, check_strength, default_strength, reduce_halos
 from .io import (MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
                  write_image)
 from .models.encoder_decoder import EncoderDecoder
@@ -45,7 +45,8 @@ def list_methods() -> list[str]:
 
 def enhancer_for(name: str, **kwargs) -> Enhancer:
     """``Enhancer`` for a method name (benchmarks): ``METHOD+detail`` adds the detail restoration,
-    ``METHOD+halo`` the halo guard at ``STUDENT_HALO``, ``METHOD+exposure`` the weights' exposure step;
+    ``METHOD+halo`` the halo guard at the method's default strength (``STUDENT_HALO`` for methods without
+    one), ``METHOD+exposure`` the weights' exposure step;
     steps combine (``student+detail+halo+exposure``)."""
     method, *steps = name.split("+")
     unknown = set(steps) - set(POST_STEPS)
@@ -53,7 +54,8 @@ def enhancer_for(name: str, **kwargs) -> Enhancer:
         raise ValueError(f"{name}: unknown step {sorted(unknown)[0]!r}; after a method use "
                          f"{', '.join('+' + s for s in POST_STEPS)}")
     return Enhancer(method, detail=DetailConfig() if "detail" in steps else None,
-                    halo=STUDENT_HALO if "halo" in steps else 0.0, exposure="exposure" in steps, **kwargs)
+                    halo=(default_strength(method) or STUDENT_HALO) if "halo" in steps else 0.0,
+                    exposure="exposure" in steps, **kwargs)
 
 
 def shipped_weights(name: str) -> Path:

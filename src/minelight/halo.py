@@ -12,6 +12,7 @@ import numpy as np
 GUARD_SIDE = 64  # shorter side (px) of the copies the curve is fitted on and the correction is made at
 CURVE_BINS = 64  # bins of input lightness for the monotone curve
 STUDENT_HALO = 0.25  # minelight enhance's strength for Net-S, chosen on SICE validation (docs/halos.md)
+FAST_HALO = 0.5  # the fast model's (stills, videos, serve), chosen on SICE validation (docs/halos.md)
 
 
 def check_strength(value: float) -> float:
@@ -19,6 +20,11 @@ def check_strength(value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"halo guard strength must be in [0, 1] (0 = off), got {value}")
     return float(value)
+
+
+def default_strength(method: str) -> float:
+    """The guard's strength ``minelight enhance`` and ``serve`` apply to ``method`` unless told otherwise."""
+    return {"student": STUDENT_HALO, "fast": FAST_HALO}.get(method, 0.0)
 
 
 def monotone_curve(src: np.ndarray, dst: np.ndarray, bins: int = CURVE_BINS) -> tuple[np.ndarray, np.ndarray]:

@@ -45,3 +45,11 @@ def test_pipeline_resizes_and_enhances_a_dark_frame():
     out = pipeline.enhance(pipeline.resize(frame))
     assert out.shape == (48, 64, 3) and out.dtype == np.uint8 and out.mean() > frame.mean()
     assert encode_jpeg(out, 80)[:2] == b"\xff\xd8"
+
+
+def test_pipeline_takes_the_halo_guard_from_the_config_or_the_method():
+    from minelight.halo import default_strength
+
+    assert CameraPipeline(CameraConfig("a", "x", method="clahe", halo=0.5)).enhancer.halo == 0.5
+    for method in ("fast", "clahe"):
+        assert CameraPipeline(CameraConfig("a", "x", method=method)).enhancer.halo == default_strength(method)

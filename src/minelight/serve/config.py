@@ -14,6 +14,7 @@
     width = 1280                # output size; 0 = as the camera (give both or neither)
     height = 720
     brightness = 1.2            # 1 = as the method makes it; above 1 brighter (0.25-4)
+    halo = 0.5                  # halo guard strength 0-1 (0 = off; default: the method's, docs/halos.md)
     publish = "rtsp://127.0.0.1:8554/roadway-3-enhanced"   # optional: push H.264 to a media server
 
 Every error is a :class:`ConfigError` whose one line names the field and the problem.
@@ -27,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..brightness import check_brightness
+from ..halo import check_strength
 from ..video import redact
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -50,6 +52,7 @@ class CameraConfig:
     timeout: float = 10.0  # seconds: opening, and silence while reading, before the camera reconnects
     max_backoff: float = 4.0  # seconds: cap of the reconnect back-off (0.5, 1, 2, ... up to this)
     brightness: float = 1.0  # output brightness 0.25-4 (1 = as the method makes it; minelight.brightness)
+    halo: float = -1.0  # halo guard strength 0-1 (0 = off); -1 = the method's default (minelight.halo)
     jpeg_quality: int = 80  # MJPEG / snapshot quality (1-100)
     threads: int = 1  # enhancement threads of this camera's process
 
@@ -114,6 +117,11 @@ def camera_from_table(where: str, table: dict) -> CameraConfig:
         check_brightness(cam.brightness)
     except ValueError as err:
         raise ConfigError(f"{where}.brightness: {err}") from None
+    if cam.halo != -1.0:
+        try:
+            check_strength(cam.halo)
+        except ValueError as err:
+            raise ConfigError(f"{where}.halo: {err}") from None
     if not 1 <= cam.jpeg_quality <= 100:
         raise ConfigError(f"{where}.jpeg_quality: must be 1-100, got {cam.jpeg_quality}")
     if cam.publish and not cam.publish.startswith(("rtsp://", "rtsps://")):

@@ -106,10 +106,13 @@ class CameraPipeline:
 
     def __init__(self, cfg: CameraConfig):
         from ..enhance import Enhancer
+        from ..halo import default_strength
         from ..temporal import TemporalSmoother
 
         self.cfg = cfg
-        self.enhancer = Enhancer(cfg.method, threads=cfg.threads, backend="auto", brightness=cfg.brightness)
+        halo = default_strength(cfg.method) if cfg.halo < 0 else cfg.halo
+        self.enhancer = Enhancer(cfg.method, threads=cfg.threads, backend="auto", brightness=cfg.brightness,
+                                 halo=halo)
         self.smoother = TemporalSmoother() if cfg.method == "fast" else None
 
     def resize(self, frame: np.ndarray) -> np.ndarray:
