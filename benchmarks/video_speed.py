@@ -6,7 +6,8 @@ Every (method, resolution) runs in a fresh child process, so its peak RSS is its
 the same frames: ``--frame`` (default: a shipped example) resized to the resolution and degraded by the
 project's synthesiser into a static scene with new sensor noise in every frame (``degrade`` with one
 scene seed and a per-frame noise generator; 4 such frames are cycled). The fast model runs in video mode
-(temporal smoothing of its correction and output on). Peak RSS includes the 4 float32 frames
+(temporal smoothing of its correction and output on); ``fast+halo`` adds the halo guard at the fast
+model's default strength, as videos and ``minelight serve`` get it since 2026-12-02. Peak RSS includes the 4 float32 frames
 (4 x H x W x 12 bytes: 11, 42, 95 MiB).
 Timed: ``Enhancer.enhance_array`` on float32 frames, after warm-up frames.
 """
@@ -25,8 +26,8 @@ import cv2
 import numpy as np
 
 RESOLUTIONS = ((360, 640), (720, 1280), (1080, 1920))
-METHODS = (("fast", "onnxruntime"), ("fast", "torch"), ("student", "torch"), ("clahe", "numpy"),
-           ("lime", "numpy"))
+METHODS = (("fast+halo", "onnxruntime"), ("fast", "onnxruntime"), ("fast", "torch"), ("student", "torch"),
+           ("clahe", "numpy"), ("lime", "numpy"))
 DEFAULT_FRAME = Path(__file__).resolve().parents[1] / "examples" / "chelsea_dark.jpg"
 
 
@@ -45,16 +46,16 @@ def worker(method: str, backend: str, height: int, width: int, frames: int, warm
            frame: Path) -> dict:
     import torch
 
-    from minelight.enhance import Enhancer
+    from minelight.enhance import enhancer_for
     from minelight.temporal import TemporalSmoother
 
     torch.set_num_threads(threads)
     distinct = make_frames(frame, height, width, 4)  # cycled, so the held frames barely count in the RSS
     data = [distinct[i % len(distinct)] for i in range(frames + warmup)]
-    enhancer = Enhancer(method, threads=threads, backend=backend if backend != "numpy" else "torch")
+    enhancer = enhancer_for(method, threads=threads, backend=backend if backend != "numpy" else "torch")
     if enhancer.backend != backend:
         raise SystemExit(f"{method}: asked for {backend}, got {enhancer.backend}")
-    smoother = TemporalSmoother() if method == "fast" else None
+    smoother = TemporalSmoother() if enhancer.method == "fast" else None
     for img in data[:warmup]:
         enhancer.enhance_array(img, smoother)
     start = time.perf_counter()
