@@ -25,7 +25,7 @@ from .brightness import adjust_brightness, check_brightness
 from .checkpoint import WeightsError, load_weights
 from .detail import DetailConfig, restore_detail
 from .exposure import apply_exposure, parse_weights
-from .halo import STUDENT_HALO, check_strength, default_strength, reduce_halos
+from .halo import STUDENT_HALO, check_strength, default_strength, guard_correction, reduce_halos
 from .io import (MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
                  write_image)
 from .models.encoder_decoder import EncoderDecoder
@@ -145,7 +145,8 @@ class Enhancer:
         img = check_image(img).astype(np.float32, copy=False)
         out = self._enhance_fast(img, smoother) if self.method == "fast" else self._enhance_still(img)
         out = out if self.detail is None else restore_detail(img, out, self.detail)
-        out = apply_exposure(img, reduce_halos(img, out, self.halo), self.exposure)
+        halo = 0.0 if self.method == "fast" else self.halo  # the fast model's guard is inside its correction
+        out = apply_exposure(img, reduce_halos(img, out, halo), self.exposure)
         return adjust_brightness(out, self.brightness)
 
     def _enhance_still(self, img: np.ndarray) -> np.ndarray:
@@ -177,7 +178,7 @@ class Enhancer:
         if previous is None or previous.shape[-2:] != (h, w):  # no history of this size: nothing to blend
             previous, momentum = np.zeros((1, 6, h, w), np.float32), np.zeros((h, w), np.float32)
         (correction,) = self.runner(_nchw(low), previous, momentum[None, None])
-        out = apply_correction_array(correction, img)
+        out = apply_correction_array(guard_correction(low, correction, self.halo), img)
         if smoother is not None:
             smoother.correction = correction
             out = smoother.smooth_output(out, fine_momentum)
