@@ -81,3 +81,27 @@ def test_default_strengths_are_usable_and_zero_for_classical_methods():
     assert default_strength("student") == check_strength(STUDENT_HALO) > 0
     assert default_strength("fast") == check_strength(FAST_HALO)
     assert default_strength("clahe") == default_strength("he") == 0.0
+
+
+def test_guard_folded_into_a_correction_matches_the_guard_on_its_output():
+    from minelight.halo import guard_correction
+    from minelight.models.fast import apply_correction_array
+
+    rng = np.random.default_rng(3)
+    low = rng.uniform(0.0, 0.3, (40, 56, 3)).astype(np.float32)
+    gain = 1.0 + 1.5 * rng.random((1, 3, 40, 56)).astype(np.float32)  # outputs stay inside [0, 1]
+    correction = np.concatenate([gain, np.full((1, 3, 40, 56), 0.02, np.float32)], axis=1)
+    assert guard_correction(low, correction, 0.0) is correction
+    for strength in (0.5, 1.0):
+        folded = apply_correction_array(guard_correction(low, correction, strength), low)
+        after = reduce_halos(low, apply_correction_array(correction, low), strength)
+        np.testing.assert_allclose(folded, after, atol=1e-5)
+
+
+def test_fast_enhancer_applies_its_guard_once_inside_the_correction():
+    from minelight.enhance import Enhancer
+
+    img, _, _ = _lamp_scene(64)
+    plain, guarded = Enhancer("fast").enhance_array(img), Enhancer("fast", halo=1.0).enhance_array(img)
+    assert guarded.shape == plain.shape and np.abs(guarded - plain).max() > 1e-3
+    assert loe(guarded, img) <= loe(plain, img)
