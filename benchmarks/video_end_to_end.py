@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from minelight.enhance import Enhancer
+from minelight.halo import default_strength
 from minelight.io import from_uint8, to_uint8
 from minelight.temporal import SmoothingConfig, TemporalSmoother
 from minelight.video import VideoReader, VideoWriter
@@ -45,7 +46,8 @@ def main() -> None:
         with VideoReader(src) as reader:
             decoded = sum(1 for _ in reader)
         decode_s = time.perf_counter() - t0
-        enhancer = Enhancer(args.method, threads=args.threads, backend=args.backend)
+        enhancer = Enhancer(args.method, threads=args.threads, backend=args.backend,
+                            halo=default_strength(args.method))  # the halo guard, as `minelight enhance` runs it
         result = enhance_video(enhancer, src, dst, progress=False, preset=args.preset)
         smoother = TemporalSmoother(SmoothingConfig())  # enhancement alone, same frames, same run
         inputs = [from_uint8(f) for f in frames]
