@@ -7,8 +7,8 @@ the same frames: ``--frame`` (default: a shipped example) resized to the resolut
 project's synthesiser into a static scene with new sensor noise in every frame (``degrade`` with one
 scene seed and a per-frame noise generator; 4 such frames are cycled). The fast model runs in video mode
 (temporal smoothing of its correction and output on); ``fast+halo`` adds the halo guard at the fast
-model's default strength, as videos and ``minelight serve`` get it since 2026-12-02. Peak RSS includes the 4 float32 frames
-(4 x H x W x 12 bytes: 11, 42, 95 MiB).
+model's default strength, as videos and ``minelight serve`` get it since 2026-12-02. Peak RSS includes
+the 4 float32 frames (4 x H x W x 12 bytes: 11, 42, 95 MiB).
 Timed: ``Enhancer.enhance_array`` on float32 frames, after warm-up frames.
 """
 

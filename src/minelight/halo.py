@@ -39,6 +39,13 @@ def monotone_curve(src: np.ndarray, dst: np.ndarray, bins: int = CURVE_BINS) -> 
     return centres, np.maximum.accumulate(means)
 
 
+def lightness(img: np.ndarray) -> np.ndarray:
+    """``(H, W, 3)`` RGB -> ``(H, W)`` float32 max over the channels (an elementwise chain: numpy's
+    ``max(axis=2)`` over a length-3 last axis is several times slower)."""
+    img = np.asarray(img, dtype=np.float32)
+    return np.maximum(np.maximum(img[..., 0], img[..., 1]), img[..., 2])
+
+
 def guard_ratio(img: np.ndarray, enhanced: np.ndarray, strength: float, side: int = GUARD_SIDE) -> np.ndarray:
     """``img`` (the input) and ``enhanced`` (a method's output), both ``(H, W, 3)`` float RGB in [0, 1] ->
     the guard's gain ``(H, W)`` float32: the low-resolution ratio (monotone curve of the input's lightness /
@@ -81,10 +88,3 @@ def guard_correction(low: np.ndarray, correction: np.ndarray, strength: float, s
     enhanced = np.clip(gain * low + offset, 0.0, 1.0)
     ratio = guard_ratio(low, enhanced, strength, side)
     return (correction * ratio[None, None]).astype(np.float32)
-
-
-def lightness(img: np.ndarray) -> np.ndarray:
-    """``(H, W, 3)`` RGB -> ``(H, W)`` float32 max over the channels (an elementwise chain: numpy's
-    ``max(axis=2)`` over a length-3 last axis is several times slower)."""
-    img = np.asarray(img, dtype=np.float32)
-    return np.maximum(np.maximum(img[..., 0], img[..., 1]), img[..., 2])
