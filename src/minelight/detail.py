@@ -38,8 +38,8 @@ class DetailConfig:
     gain_eps: float = 1 / 255  # added to both blurred lumas so the gain stays finite (damps it below ~eps)
     # fine-band noise floor (output units) up to which detail is fully restored, and from which none is;
     # chosen with sigma on the SICE validation split (benchmarks/detail_tuning.py -> docs/detail_tuning.md)
-    noise_low: float = 0.005
-    noise_high: float = 0.015
+    noise_low: float = 0.0025
+    noise_high: float = 0.0225
     bins: int = 16  # input-brightness bins (equal counts) for the noise floor
     percentile: float = 25.0  # of the local RMS in a bin, taken as its noise floor
     window: int = 7  # px, side of the local RMS window
