@@ -36,6 +36,22 @@ def pick(rows: dict[float, dict[str, float]]) -> float:
     return max(ok)
 
 
+def guarded_outputs(method: str, weights: str | None, threads: int):
+    """A function ``low -> {strength: output}`` for the method as ``minelight enhance`` runs it: Net-S +
+    detail once, then the guard on its output at each strength; the fast model, whose guard is folded into
+    its correction (``minelight.halo.guard_correction``), once per strength."""
+    if method == "fast":
+        fast = {s: Enhancer("fast", weights, threads=threads, backend="auto", halo=s) for s in STRENGTHS}
+        return lambda low: {s: enhancer.enhance_array(low) for s, enhancer in fast.items()}
+    student = Enhancer("student", weights, threads=threads, backend="auto", detail=DetailConfig())
+
+    def outputs(low: np.ndarray) -> dict[float, np.ndarray]:
+        out = student.enhance_array(low)
+        return {s: reduce_halos(low, out, s) for s in STRENGTHS}
+
+    return outputs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", required=True)
@@ -43,15 +59,10 @@ def main() -> None:
     ap.add_argument("--weights", help="the method's weights (default: the shipped ones)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    detail = DetailConfig() if args.method == "student" else None
-    enhancer = Enhancer(args.method, args.weights, threads=args.threads, backend="auto", detail=detail)
-    # the fast model's guard is folded into its correction (minelight.halo.guard_correction): one enhancer each
-    fast = {s: Enhancer("fast", args.weights, threads=args.threads, backend="auto", halo=s) for s in STRENGTHS}
+    outputs = guarded_outputs(args.method, args.weights, args.threads)
     scores = {s: {"psnr": [], "ssim": [], "loe": []} for s in STRENGTHS}
     for _, low, high in load_pairs(args.pairs):
-        out = enhancer.enhance_array(low)
-        for s in STRENGTHS:
-            guarded = fast[s].enhance_array(low) if args.method == "fast" else reduce_halos(low, out, s)
+        for s, guarded in outputs(low).items():
             img = quantise8(guarded)
             scores[s]["psnr"].append(METRICS["psnr"].fn(img, high))
             scores[s]["ssim"].append(METRICS["ssim"].fn(img, high))
