@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from minelight.enhance import Enhancer
+from minelight.enhance import enhancer_for
 from minelight.halo import FAST_HALO
 from minelight.metrics.temporal import flicker, mean_temporal_change
 from minelight.temporal import TemporalSmoother
@@ -34,7 +34,7 @@ def main() -> None:
     runs = [("fast, per frame", "fast", False), ("fast, smoothing on", "fast", True),
             (f"fast, smoothing on, halo guard {FAST_HALO:g}", "fast+halo", True),
             ("Net-S, per frame", "student", False), ("CLAHE, per frame", "clahe", False)]
-    enhancers = {m: Enhancer(m) for m in ("fast", "student", "clahe")} | {"fast+halo": Enhancer("fast", halo=FAST_HALO)}
+    enhancers = {m: enhancer_for(m) for m in ("fast", "fast+halo", "student", "clahe")}
     results = {name: [] for name, _, _ in runs}
     input_change = []
     for seed in range(args.seeds):
