@@ -1,11 +1,12 @@
 """Score Net-S (or fast) weights on real validation pairs, as `minelight enhance` writes (Net-S + detail
-restoration + halo guard; the fast model on stills, without temporal smoothing).
+restoration + halo guard; the fast model on stills with its folded guard, without temporal smoothing).
 
     python benchmarks/real_pairs_candidates.py --pairs data/sice_val data/sice_val_noisy \
         --weights src/minelight/weights/student.safetensors runs/student_real/model.safetensors
 
 `--no-detail` scores Net-S alone, `--halo 0` without the guard (the rules written before the guard
-existed used Net-S + detail); `--niqe` adds the mean NIQE of the outputs (no reference; lower is better).
+existed used Net-S + detail, and scored the fast model without one); the guard's strength is otherwise the
+method's default, as `minelight enhance` applies it; `--niqe` adds the mean NIQE of the outputs (no reference; lower is better).
 Outputs are quantised to 8 bits; PSNR and SSIM on RGB without GT-mean; mean over all pairs. The rule that
 uses these numbers is in docs/real_pairs.md.
 """
@@ -19,17 +20,18 @@ import numpy as np
 from minelight.data import load_pairs
 from minelight.detail import DetailConfig
 from minelight.enhance import Enhancer
-from minelight.halo import STUDENT_HALO
+from minelight.halo import default_strength
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 
 
-def score(weights: str, pairs, detail: bool = True, method: str = "student", halo: float = 0.0,
+def score(weights: str, pairs, detail: bool = True, method: str = "student", halo: float | None = None,
           niqe: bool = False) -> dict[str, float]:
-    """Mean PSNR, SSIM, output mean (and NIQE) of ``weights`` over ``pairs`` (``(name, low, high)`` tuples)."""
+    """Mean PSNR, SSIM, output mean (and NIQE) of ``weights`` over ``pairs`` (``(name, low, high)`` tuples);
+    ``halo`` None: the method's default guard strength."""
     detail = detail and method == "student"
     enhancer = Enhancer(method, weights, backend="torch", detail=DetailConfig() if detail else None,
-                        halo=halo if method == "student" else 0.0)
+                        halo=default_strength(method) if halo is None else halo)
     values = {"psnr": [], "ssim": [], "mean": []} | ({"niqe": []} if niqe else {})
     for _, low, high in pairs:
         out = quantise8(enhancer.enhance_array(low))
@@ -46,7 +48,7 @@ def main() -> None:
     ap.add_argument("--pairs", nargs="+", required=True, help="LOL-layout folders (validation pairs)")
     ap.add_argument("--weights", nargs="+", required=True)
     ap.add_argument("--no-detail", action="store_true", help="Net-S alone")
-    ap.add_argument("--halo", type=float, default=STUDENT_HALO, help="halo guard strength for Net-S (0: off)")
+    ap.add_argument("--halo", type=float, default=None, help="halo guard strength (0: off; default: the method's)")
     ap.add_argument("--method", default="student", help="student (with the detail restoration) or fast (stills)")
     ap.add_argument("--niqe", action="store_true", help="also the mean NIQE of the outputs")
     args = ap.parse_args()
