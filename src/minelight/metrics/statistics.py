@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..halo import lightness
 from ..io import check_image
 
 
@@ -53,7 +54,7 @@ def loe(enhanced: np.ndarray, original: np.ndarray, side: int = 50) -> float:
     h, w = original.shape[:2]
     scale = min(1.0, side / min(h, w))
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    light = [cv2.resize(check_image(x).max(axis=2), size, interpolation=cv2.INTER_AREA).ravel()
+    light = [cv2.resize(lightness(check_image(x)), size, interpolation=cv2.INTER_AREA).ravel()
              for x in (original, enhanced)]
     order_o = light[0][:, None] >= light[0][None, :]
     order_e = light[1][:, None] >= light[1][None, :]
