@@ -50,7 +50,7 @@ class CameraConfig:
     height: int = 0
     publish: str = ""  # rtsp:// URL of a media server to push the enhanced H.264 stream to; "" = none
     timeout: float = 10.0  # seconds: opening, and silence while reading, before the camera reconnects
-    max_backoff: float = 4.0  # seconds: cap of the reconnect back-off (0.5, 1, 2, ... up to this)
+    max_backoff: float = 2.0  # seconds: cap of the reconnect back-off (0.5, 1, 2, 2, ...)
     brightness: float = 1.0  # output brightness 0.25-4 (1 = as the method makes it; minelight.brightness)
     halo: float = -1.0  # halo guard strength 0-1 (0 = off); -1 = the method's default (minelight.halo)
     jpeg_quality: int = 80  # MJPEG / snapshot quality (1-100)

@@ -32,7 +32,7 @@ class Backoff:
     """Reconnect delays ``first, 2*first, 4*first, ...`` capped at ``cap`` seconds."""
 
     first: float = 0.5
-    cap: float = 4.0
+    cap: float = 2.0
     attempts: int = 0
 
     def next(self) -> float:
