@@ -199,23 +199,17 @@ def _detail_for(method: str, detail: bool):
     return DetailConfig() if detail and method == "student" else None
 
 
-def _halo_for(method: str, halo: float | None) -> float:
-    """The halo guard's strength ``minelight enhance`` applies: ``--halo``, else the method's chosen one."""
-    from .halo import default_strength
-
-    return halo if halo is not None else default_strength(method)
-
-
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
                     max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool,
                     brightness: float = 1.0, halo: float | None = None) -> None:
     from .enhance import Enhancer
+    from .halo import strength_for
     from .temporal import SmoothingConfig
     from .video import is_video_path
     from .video_job import enhance_video
 
     enhancer = Enhancer(method, weights, threads, backend, detail=_detail_for(method, detail), brightness=brightness,
-                        halo=_halo_for(method, halo))
+                        halo=strength_for(method, halo))
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
     else:
@@ -240,6 +234,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
     from rich.progress import Progress
 
     from .enhance import Enhancer, plan_outputs
+    from .halo import strength_for
     from .io import ImageError, is_image_path
     from .temporal import TemporalSmoother
 
@@ -251,7 +246,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
     enhancer = Enhancer(method, weights, threads, backend, tile, _detail_for(method, detail), brightness,
-                        _halo_for(method, halo), exposure and method == "student" and not sequence)
+                        strength_for(method, halo), exposure and method == "student" and not sequence)
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
     smoother = TemporalSmoother() if sequence else None

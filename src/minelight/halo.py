@@ -27,6 +27,11 @@ def default_strength(method: str) -> float:
     return {"student": STUDENT_HALO, "fast": FAST_HALO}.get(method, 0.0)
 
 
+def strength_for(method: str, given: float | None) -> float:
+    """``given`` where one was given (``None`` or negative: not given), else ``method``'s default."""
+    return default_strength(method) if given is None or given < 0 else given
+
+
 def monotone_curve(src: np.ndarray, dst: np.ndarray, bins: int = CURVE_BINS) -> tuple[np.ndarray, np.ndarray]:
     """A non-decreasing curve from ``src`` to ``dst`` values (same shape, in [0, 1]): ``(centres, values)``,
     each ``(bins,)``: the mean of ``dst`` per bin of ``src`` (empty bins interpolated), then a running max."""

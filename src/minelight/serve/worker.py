@@ -106,11 +106,11 @@ class CameraPipeline:
 
     def __init__(self, cfg: CameraConfig):
         from ..enhance import Enhancer
-        from ..halo import default_strength
+        from ..halo import strength_for
         from ..temporal import TemporalSmoother
 
         self.cfg = cfg
-        halo = default_strength(cfg.method) if cfg.halo < 0 else cfg.halo
+        halo = strength_for(cfg.method, cfg.halo)
         self.enhancer = Enhancer(cfg.method, threads=cfg.threads, backend="auto", brightness=cfg.brightness,
                                  halo=halo)
         self.smoother = TemporalSmoother() if cfg.method == "fast" else None
