@@ -6,10 +6,10 @@ import torch
 
 from minelight.checkpoint import WeightsError, load_checkpoint, load_weights
 from minelight.models import TeacherConfig
-from minelight.train import (StudentRunConfig, TeacherRunConfig, TrainingError, build_teacher, train_student,
-                             train_teacher)
+from minelight.train import (FastRunConfig, StudentRunConfig, TeacherRunConfig, TrainingError, build_teacher,
+                             train_fast, train_student, train_teacher)
 
-from .conftest import TINY_STUDENT, TINY_TEACHER
+from .conftest import TINY_FAST, TINY_STUDENT, TINY_TEACHER
 
 
 def _student_cfg(tmp_path, image_folder, pair_folder, teacher: str, **kw) -> StudentRunConfig:
@@ -254,3 +254,36 @@ def test_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_p
     with pytest.raises(TrainingError, match="non-finite loss at step 2"):
         train_student(cfg, resume=True, progress=False)
     assert load_checkpoint(f"{cfg.out}/last.pt")["step"] == 2
+
+
+def _fast_cfg(tmp_path, image_folder, pair_folder, student_weights, teacher_weights, **kw) -> FastRunConfig:
+    cfg = FastRunConfig(data=(str(image_folder),), paired=(str(pair_folder),), paired_share=0.5,
+                        val=str(pair_folder), out=str(tmp_path / "fast"), steps=3, batch_size=2, crop=48, warmup=1,
+                        log_every=1, val_every=3, ckpt_every=3, exposure_filter=False,
+                        student=str(student_weights), teacher=str(teacher_weights), **kw)
+    cfg.model = type(cfg.model)(**TINY_FAST)
+    return cfg
+
+
+@pytest.mark.parametrize("factors", [(1.5, 1.5), (3.0, 4.0)])  # 32 px; 12-16 px (the model's own: 24)
+def test_fast_training_sees_its_crops_at_the_low_factors_and_distils(tmp_path, image_folder, pair_folder,
+                                                                      student_weights, teacher_weights, factors,
+                                                                      monkeypatch):
+    import minelight.train as train_module
+
+    sides = []
+    real_downsample = train_module.downsample
+    monkeypatch.setattr(train_module, "downsample", lambda x, side: sides.append(side) or real_downsample(x, side))
+    cfg = _fast_cfg(tmp_path, image_folder, pair_folder, student_weights, teacher_weights, low_factors=factors)
+    weights = train_fast(cfg, progress=False)
+    rows = [r for r in _log(cfg) if r["loss"]]
+    assert len(rows) == 3 and all(float(r["to_student"]) > 0 and float(r["attention"]) > 0 for r in rows)
+    assert rows[-1]["val_psnr"] and weights.exists()
+    assert sides and all(round(48 / factors[1]) <= s <= round(48 / factors[0]) for s in sides)
+
+
+def test_fast_training_rejects_low_factors_below_one(tmp_path, image_folder, pair_folder, student_weights,
+                                                     teacher_weights):
+    cfg = _fast_cfg(tmp_path, image_folder, pair_folder, student_weights, teacher_weights, low_factors=(0.5, 2.0))
+    with pytest.raises(TrainingError, match="low_factors"):
+        train_fast(cfg, progress=False)

@@ -87,13 +87,14 @@ class ZeroDCERunConfig(RunConfig):
 @dataclass
 class FastRunConfig(RunConfig):
     out: str = "runs/fast"
-    crop: int = 192  # full-resolution crop; the network sees it downsampled by ``low_factors``
+    batch_size: int = 3
+    crop: int = 320  # full-resolution crop; the network sees it downsampled by ``low_factors`` (96-160 px)
     student: str = "shipped"  # Net-S weights whose outputs are distilled ("shipped", a path, or "" = none)
     teacher: str = "shipped"  # Net-T weights whose features guide the low-resolution network ("" = none)
     gt: float = 1.0  # weight of the reconstruction loss against the ground truth
     output_distill: float = 1.0  # weight of the Charbonnier distance to Net-S's output
     attention: float = 10.0  # weight of attention transfer from Net-T's features to the bottleneck's
-    low_factors: tuple[float, ...] = (2.0, 6.0)  # downsampling factor drawn uniformly from this range per batch
+    low_factors: tuple[float, ...] = (2.0, 3.33)  # downsampling factor drawn uniformly from this range per batch
     model: FastConfig = field(default_factory=FastConfig)
     recon: ReconstructionConfig = field(default_factory=ReconstructionConfig)
     degrade: DegradeConfig = field(default_factory=DegradeConfig)
