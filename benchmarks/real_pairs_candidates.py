@@ -5,8 +5,9 @@ restoration + halo guard; the fast model on stills with its folded guard, withou
         --weights src/minelight/weights/student.safetensors runs/student_real/model.safetensors
 
 `--no-detail` scores Net-S alone, `--halo 0` without the guard (the rules written before the guard
-existed used Net-S + detail, and scored the fast model without one); the guard's strength is otherwise the
-method's default, as `minelight enhance` applies it; `--niqe` adds the mean NIQE of the outputs (no reference; lower is better).
+existed used Net-S + detail, and scored the fast model without one); the guard's strength is otherwise
+the method's default, as `minelight enhance` applies it; `--niqe` adds the mean NIQE of the outputs (no
+reference; lower is better).
 Outputs are quantised to 8 bits; PSNR and SSIM on RGB without GT-mean; mean over all pairs. The rule that
 uses these numbers is in docs/real_pairs.md.
 """
