@@ -20,7 +20,7 @@ from minelight.halo import default_strength
 from minelight.io import from_uint8, to_uint8
 from minelight.temporal import SmoothingConfig, TemporalSmoother
 from minelight.video import VideoReader, VideoWriter
-from minelight.video_job import enhance_video
+from minelight.video_job import enhance_threads, enhance_video
 
 from video_speed import DEFAULT_FRAME, make_frames
 
@@ -30,7 +30,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=150)
     ap.add_argument("--method", default="fast")
     ap.add_argument("--backend", default="auto")
-    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0, help="enhancement threads (0: as `minelight enhance` picks)")
     ap.add_argument("--preset", default="ultrafast", help="x264 preset of the output (the input is veryfast)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
@@ -46,7 +46,7 @@ def main() -> None:
         with VideoReader(src) as reader:
             decoded = sum(1 for _ in reader)
         decode_s = time.perf_counter() - t0
-        enhancer = Enhancer(args.method, threads=args.threads, backend=args.backend,
+        enhancer = Enhancer(args.method, threads=enhance_threads(args.method, args.threads), backend=args.backend,
                             halo=default_strength(args.method))  # the halo guard, as `minelight enhance` runs it
         result = enhance_video(enhancer, src, dst, progress=False, preset=args.preset)
         smoother = TemporalSmoother(SmoothingConfig())  # enhancement alone, same frames, same run

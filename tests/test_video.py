@@ -226,3 +226,12 @@ def test_redact_hides_credentials_only():
     assert redact("rtsp://admin:pw@10.0.0.1:554/s?x=1") == "rtsp://***@10.0.0.1:554/s?x=1"
     assert redact("rtsp://10.0.0.1/s") == "rtsp://10.0.0.1/s"
     assert redact("/videos/a.mp4") == "/videos/a.mp4"
+
+
+def test_video_enhancement_threads_leave_cores_to_decoding_and_encoding():
+    from minelight.video_job import enhance_threads
+
+    assert enhance_threads("fast", 0, cores=2) == 1 and enhance_threads("fast", 0, cores=16) == 8
+    assert enhance_threads("fast", 0, cores=1) == 1
+    assert enhance_threads("fast", 3, cores=2) == 3  # given: kept
+    assert enhance_threads("student", 0, cores=2) == 0  # the runtime's default where enhancing dominates

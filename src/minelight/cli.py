@@ -173,7 +173,9 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                                                   "brighter, below 1 darker (highlights never clip)."),
             fmt: Optional[str] = typer.Option(None, "--format", help="Output format, e.g. png (default: as input)."),
             bits: int = typer.Option(8, "--bits", help="8, or 16 for PNG/TIFF output."),
-            threads: int = typer.Option(0, "--threads"), quiet: bool = QuietOpt):
+            threads: int = typer.Option(0, "--threads", help="Enhancement threads; 0 = automatic (videos with "
+                                        "the fast model: half the cores, beside decoding and encoding)."),
+            quiet: bool = QuietOpt):
     """Enhance images, folders, videos or a live stream; output names mirror input names."""
     from .video import is_video_path
 
@@ -206,10 +208,10 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
     from .halo import strength_for
     from .temporal import SmoothingConfig
     from .video import is_video_path
-    from .video_job import enhance_video
+    from .video_job import enhance_threads, enhance_video
 
-    enhancer = Enhancer(method, weights, threads, backend, detail=_detail_for(method, detail), brightness=brightness,
-                        halo=strength_for(method, halo))
+    enhancer = Enhancer(method, weights, enhance_threads(method, threads), backend, detail=_detail_for(method, detail),
+                        brightness=brightness, halo=strength_for(method, halo))
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
     else:
