@@ -21,7 +21,7 @@ import numpy as np
 from minelight.data import load_pairs
 from minelight.detail import DetailConfig
 from minelight.enhance import Enhancer
-from minelight.halo import default_strength
+from minelight.halo import strength_for
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 
@@ -32,7 +32,7 @@ def score(weights: str, pairs, detail: bool = True, method: str = "student", hal
     ``halo`` None: the method's default guard strength."""
     detail = detail and method == "student"
     enhancer = Enhancer(method, weights, backend="torch", detail=DetailConfig() if detail else None,
-                        halo=default_strength(method) if halo is None else halo)
+                        halo=strength_for(method, halo))
     values = {"psnr": [], "ssim": [], "mean": []} | ({"niqe": []} if niqe else {})
     for _, low, high in pairs:
         out = quantise8(enhancer.enhance_array(low))

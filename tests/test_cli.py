@@ -360,6 +360,9 @@ def test_enhance_halo_option(tmp_path, image_folder):
                                                "--halo", "1.5"]))
     assert "strength must be in" in line
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+    line = _one_line_error(runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "y"),
+                                               "--halo", "-0.5"]))
+    assert "strength must be in" in line
 
 
 def test_enhance_brightness_option(tmp_path, image_folder):

@@ -83,11 +83,12 @@ def test_default_strengths_are_usable_and_zero_for_classical_methods():
     assert default_strength("clahe") == default_strength("he") == 0.0
 
 
-def test_a_given_strength_wins_over_the_default_and_none_or_negative_means_not_given():
+def test_a_given_strength_wins_over_the_default_and_none_means_not_given():
     from minelight.halo import default_strength, strength_for
 
     assert strength_for("student", 0.0) == 0.0 and strength_for("fast", 0.4) == 0.4
-    assert strength_for("fast", None) == strength_for("fast", -1.0) == default_strength("fast") > 0
+    assert strength_for("fast", None) == default_strength("fast") > 0
+    assert strength_for("fast", -0.5) == -0.5  # passed on, so the enhancer refuses it
 
 
 def test_guard_folded_into_a_correction_matches_the_guard_on_its_output():

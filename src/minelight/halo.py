@@ -28,8 +28,8 @@ def default_strength(method: str) -> float:
 
 
 def strength_for(method: str, given: float | None) -> float:
-    """``given`` where one was given (``None`` or negative: not given), else ``method``'s default."""
-    return default_strength(method) if given is None or given < 0 else given
+    """``given`` where one was given (not ``None``; checked where it is used), else ``method``'s default."""
+    return default_strength(method) if given is None else given
 
 
 def monotone_curve(src: np.ndarray, dst: np.ndarray, bins: int = CURVE_BINS) -> tuple[np.ndarray, np.ndarray]:
