@@ -7,7 +7,7 @@ import torch
 from minelight.checkpoint import WeightsError, load_checkpoint, load_weights
 from minelight.models import TeacherConfig
 from minelight.train import (FastRunConfig, StudentRunConfig, TeacherRunConfig, TrainingError, build_teacher,
-                             train_fast, train_student, train_teacher)
+                             pair_sampler, train_fast, train_student, train_teacher)
 
 from .conftest import TINY_FAST, TINY_STUDENT, TINY_TEACHER
 
@@ -24,6 +24,14 @@ def _student_cfg(tmp_path, image_folder, pair_folder, teacher: str, **kw) -> Stu
 def _log(cfg) -> list[dict]:
     with open(f"{cfg.out}/log.csv") as f:
         return list(csv.DictReader(f))
+
+
+def test_real_pair_batches_take_their_own_crop_and_batch_size(tmp_path, image_folder, pair_folder):
+    cfg = _student_cfg(tmp_path, image_folder, pair_folder, teacher="", paired=(str(pair_folder),),
+                       paired_share=0.5, paired_crop=48, paired_batch_size=1)
+    sampler = pair_sampler(cfg)
+    shapes = {sampler.source(k) is sampler.first: sampler.batch(k)[0].shape for k in range(12)}
+    assert shapes == {True: (1, 3, 48, 48), False: (2, 3, 32, 32)}
 
 
 def test_teacher_frozen_during_student_training(tmp_path, image_folder, pair_folder, teacher_weights, monkeypatch):

@@ -42,6 +42,8 @@ class RunConfig:
     data: tuple[str, ...] = ()  # folders of normal-light images (synthetic pairs are made from them)
     paired: tuple[str, ...] = ()  # LOL-layout folders with real low/high pairs (student only)
     paired_share: float = 0.75  # with both --paired and --data: share of batches drawn from the real pairs
+    paired_crop: int = 0  # crop side (px) of the real-pair batches; 0 = ``crop`` (a pair's whole frame if it fits)
+    paired_batch_size: int = 0  # batch size of the real-pair batches; 0 = ``batch_size``
     val: str = ""  # teacher: folder of clean images; student: LOL-layout folder of validation pairs
     val_images: int = 20  # validate on the first N images (0 = all)
     out: str = "runs/run"
@@ -151,7 +153,7 @@ def _load_training_images(cfg: RunConfig) -> list[np.ndarray]:
     return images
 
 
-def _pair_sampler(cfg: StudentRunConfig | FastRunConfig) -> PairSampler | MixedSampler:
+def pair_sampler(cfg: StudentRunConfig | FastRunConfig) -> PairSampler | MixedSampler:
     """Training pairs: real ones from ``cfg.paired``, synthetic ones degraded by ``cfg.degrade`` from
     ``cfg.data`` images, or both mixed batch by batch (``cfg.paired_share`` of the batches real)."""
     degrade_cfg = cfg.degrade
@@ -159,7 +161,8 @@ def _pair_sampler(cfg: StudentRunConfig | FastRunConfig) -> PairSampler | MixedS
     if cfg.paired:
         pairs = [p for folder in cfg.paired for p in load_pairs(folder)]
         real = PairSampler([to_uint8(h) for _, _, h in pairs], [to_uint8(lo) for _, lo, _ in pairs],
-                           crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed)
+                           crop=cfg.paired_crop or cfg.crop, batch_size=cfg.paired_batch_size or cfg.batch_size,
+                           seed=cfg.seed)
     if cfg.data:
         synthetic = PairSampler(_load_training_images(cfg), crop=cfg.crop, batch_size=cfg.batch_size, seed=cfg.seed,
                                 make_input=lambda img, rng: degrade(img, rng, degrade_cfg))
@@ -378,7 +381,7 @@ def train_student(cfg: StudentRunConfig, resume: bool = False, progress: bool = 
     if teacher is not None and any(not 0 <= i < len(cfg.model.widths) for i in cfg.distill.levels):
         raise TrainingError(f"distill.levels {cfg.distill.levels} must lie in 0..{len(cfg.model.widths) - 1}")
     torch.manual_seed(cfg.seed)
-    sampler = _pair_sampler(cfg)
+    sampler = pair_sampler(cfg)
     val_pairs = _load_val_pairs(cfg)
     recon = ReconstructionLoss(cfg.recon)
     distill = DistillLoss(cfg.distill) if teacher is not None and cfg.distill.enabled else None
@@ -425,7 +428,7 @@ def train_fast(cfg: FastRunConfig, resume: bool = False, progress: bool = True) 
     if len(cfg.low_factors) != 2 or not 1.0 <= cfg.low_factors[0] <= cfg.low_factors[1]:
         raise TrainingError(f"low_factors must be two numbers 1 <= lo <= hi, got {cfg.low_factors}")
     torch.manual_seed(cfg.seed)
-    sampler = _pair_sampler(cfg)
+    sampler = pair_sampler(cfg)
     val_pairs = _load_val_pairs(cfg)
     recon = ReconstructionLoss(cfg.recon)
     batch = sampler.batch
@@ -438,7 +441,7 @@ def train_fast(cfg: FastRunConfig, resume: bool = False, progress: bool = True) 
 
     def loss_fn(net, low, high):
         factor = sampler.factor
-        low_side = round(cfg.crop / factor)
+        low_side = round(low.shape[-1] / factor)
         out, feats = net(low, downsample(low, low_side))
         loss, terms = recon(out, high)
         loss = cfg.gt * loss
