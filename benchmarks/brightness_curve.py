@@ -2,8 +2,8 @@
 
     python benchmarks/brightness_curve.py --pairs data/sice_val
 
-Net-S + detail restoration (as `minelight enhance`) once per image, then `adjust_brightness` at each
-setting; 8-bit outputs; PSNR without GT-mean.
+Net-S (with the detail step `minelight enhance` applies by default) once per image, then
+`adjust_brightness` at each setting; 8-bit outputs; PSNR without GT-mean.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from minelight.brightness import adjust_brightness
 from minelight.data import load_pairs
-from minelight.detail import DetailConfig
+from minelight.detail import default_for
 from minelight.enhance import Enhancer
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--pairs", required=True)
     ap.add_argument("--method", default="student")
     args = ap.parse_args()
-    enhancer = Enhancer(args.method, backend="auto", detail=DetailConfig() if args.method == "student" else None)
+    enhancer = Enhancer(args.method, backend="auto", detail=default_for(args.method))
     rows = {b: {"mean": [], "clipped": [], "psnr": []} for b in SETTINGS}
     for _, low, high in load_pairs(args.pairs):
         out = enhancer.enhance_array(low)

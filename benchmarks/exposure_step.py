@@ -3,7 +3,7 @@
     python benchmarks/exposure_step.py --train data/sice_train --val data/sice_val
 
 The rule and the feature set were written before scoring (``docs/real_pairs.md``). For every pair the
-pipeline of `minelight enhance` (Net-S + detail restoration + halo guard) runs once; the step then sets
+pipeline of `minelight enhance` (Net-S + its default detail step + halo guard) runs once; the step then sets
 the brightness control (``out ** (1 / b)``) per image to ``b = exp(w . features)``, ``w`` fitted by least
 squares on the train pairs to ``log b*``, where ``b*`` brings the output's mean to the target's.
 Features (``minelight.exposure``): 1, log input mean, log input median, log input 95th percentile, log
@@ -19,7 +19,7 @@ import numpy as np
 
 from minelight.brightness import adjust_brightness
 from minelight.data import load_pairs
-from minelight.detail import DetailConfig
+from minelight.detail import default_for
 from minelight.enhance import Enhancer, shipped_weights
 from minelight.exposure import (exposure_brightness, exposure_features, fit_exposure, format_weights,
                                 matching_brightness, store_coefficients)
@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--write", help="save the weights with the fitted coefficients in their header to this path")
     args = ap.parse_args()
-    enhancer = Enhancer("student", args.weights, threads=args.threads, backend="torch", detail=DetailConfig(),
+    enhancer = Enhancer("student", args.weights, threads=args.threads, backend="torch", detail=default_for("student"),
                         halo=STUDENT_HALO)  # no exposure step: it is what is being fitted
     x, y = [], []
     for _, low, high in load_pairs(args.train):

@@ -1,5 +1,5 @@
-"""README figures: input | CLAHE | Net-S | Net-S with detail restoration and halo guard (what
-``minelight enhance`` writes) for the shipped sample images, zoomed crops that show noise, and a crop
+"""README figures: input | CLAHE | Net-S | what ``minelight enhance`` writes (Net-S, its default detail
+step, the halo guard) for the shipped sample images, zoomed crops that show noise, and a crop
 round the brightest lamp that shows the halo guard.
 
     python benchmarks/figures.py --images examples --out docs/images
@@ -7,7 +7,7 @@ round the brightest lamp that shows the halo guard.
 ``grid.jpg``: one row per image. ``crops.jpg``: a 96x96 crop from the darkest textured part of each
 image, upscaled 3x with nearest neighbour so noise is visible, for input (brightened by a plain gain so
 it can be seen), CLAHE, Net-S and what ``minelight enhance`` writes. ``lamp.jpg``: a 128x128 crop round
-the brightest small light source of ``--lamp-image``, upscaled 2x: Net-S + detail without the halo guard,
+the brightest small light source of ``--lamp-image``, upscaled 2x: Net-S (as above) without the halo guard,
 with it at the shipped strength, and at 1.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from minelight.detail import DetailConfig, restore_detail
+from minelight.detail import default_for, restore_detail
 from minelight.enhance import Enhancer
 from minelight.halo import STUDENT_HALO, reduce_halos
 from minelight.io import list_images, read_image, to_uint8, write_image
@@ -62,9 +62,11 @@ def lamp_box(img: np.ndarray, size: int = 128) -> tuple[int, int]:
 
 
 def lamp_figure(img: np.ndarray, net_s: Enhancer, out: Path) -> None:
-    """``lamp.jpg``: Net-S (``net_s``, no post steps) + detail round the brightest lamp of ``img`` without
-    and with the halo guard."""
-    detailed = restore_detail(img, net_s.enhance_array(img), DetailConfig())
+    """``lamp.jpg``: Net-S (``net_s``, no post steps; + its default detail step) round the brightest lamp of
+    ``img`` without and with the halo guard."""
+    net = net_s.enhance_array(img)
+    detail = default_for("student")
+    detailed = net if detail is None else restore_detail(img, net, detail)
     y, x = lamp_box(detailed)
     gain = 0.45 / max(1e-3, float(img.mean()))
     panels = [("input x%.0f" % gain, np.clip(img * gain, 0, 1)), ("no guard", detailed),
@@ -84,7 +86,7 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     methods = {"CLAHE": Enhancer("clahe"), "Net-S": Enhancer("student"),
-               "minelight enhance": Enhancer("student", detail=DetailConfig(), halo=STUDENT_HALO)}
+               "minelight enhance": Enhancer("student", detail=default_for("student"), halo=STUDENT_HALO)}
     rows, crop_rows = [], []
     for path in list_images(args.images):
         img = read_image(path)

@@ -4,7 +4,7 @@
     python benchmarks/halo_strength.py --pairs data/sice_val [--weights runs/student_clean/model.safetensors]
     python benchmarks/halo_strength.py --pairs data/sice_val --method fast
 
-Net-S + detail restoration (as ``minelight enhance``) once per image, then the guard at each strength; or
+Net-S (+ the detail restoration if ``minelight enhance`` applies it by default) once per image, then the guard at each strength; or
 the fast model on stills (no temporal smoothing) with its guard, folded into its correction, at each strength;
 8-bit outputs; PSNR/SSIM without GT-mean against the targets; LOE against the dark inputs. Prints a
 Markdown table and the strength the rule picks.
@@ -17,7 +17,7 @@ import argparse
 import numpy as np
 
 from minelight.data import load_pairs
-from minelight.detail import DetailConfig
+from minelight.detail import default_for
 from minelight.enhance import Enhancer
 from minelight.halo import reduce_halos
 from minelight.io import quantise8
@@ -37,13 +37,13 @@ def pick(rows: dict[float, dict[str, float]]) -> float:
 
 
 def guarded_outputs(method: str, weights: str | None, threads: int):
-    """A function ``low -> {strength: output}`` for the method as ``minelight enhance`` runs it: Net-S +
-    detail once, then the guard on its output at each strength; the fast model, whose guard is folded into
+    """A function ``low -> {strength: output}`` for the method as ``minelight enhance`` runs it: Net-S (+
+    its default detail step) once, then the guard on its output at each strength; the fast model, whose guard is folded into
     its correction (``minelight.halo.guard_correction``), once per strength."""
     if method == "fast":
         fast = {s: Enhancer("fast", weights, threads=threads, backend="auto", halo=s) for s in STRENGTHS}
         return lambda low: {s: enhancer.enhance_array(low) for s, enhancer in fast.items()}
-    student = Enhancer("student", weights, threads=threads, backend="auto", detail=DetailConfig())
+    student = Enhancer("student", weights, threads=threads, backend="auto", detail=default_for("student"))
 
     def outputs(low: np.ndarray) -> dict[float, np.ndarray]:
         out = student.enhance_array(low)

@@ -1,11 +1,12 @@
-"""Score Net-S (or fast) weights on real validation pairs, as `minelight enhance` writes (Net-S + detail
-restoration + halo guard; the fast model on stills with its folded guard, without temporal smoothing).
+"""Score Net-S (or fast) weights on real validation pairs, as `minelight enhance` writes (Net-S, its default
+detail step, halo guard; the fast model on stills with its folded guard, without temporal smoothing).
 
     python benchmarks/real_pairs_candidates.py --pairs data/sice_val data/sice_val_noisy \
         --weights src/minelight/weights/student.safetensors runs/student_real/model.safetensors
 
-`--no-detail` scores Net-S alone, `--halo 0` without the guard (the rules written before the guard
-existed used Net-S + detail, and scored the fast model without one); the guard's strength is otherwise
+`--detail` / `--no-detail` score Net-S with / without the detail restoration (rules written before
+2026-12-02's sixth session scored with it: it was `minelight enhance`'s default then), `--halo 0` without
+the guard (the rules written before the guard existed scored the fast model without one); the guard's strength is otherwise
 the method's default, as `minelight enhance` applies it; `--niqe` adds the mean NIQE of the outputs (no
 reference; lower is better).
 Outputs are quantised to 8 bits; PSNR and SSIM on RGB without GT-mean; mean over all pairs. The rule that
@@ -19,20 +20,20 @@ import argparse
 import numpy as np
 
 from minelight.data import load_pairs
-from minelight.detail import DetailConfig
+from minelight.detail import DetailConfig, default_for
 from minelight.enhance import Enhancer
 from minelight.halo import strength_for
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 
 
-def score(weights: str, pairs, detail: bool = True, method: str = "student", halo: float | None = None,
+def score(weights: str, pairs, detail: bool | None = None, method: str = "student", halo: float | None = None,
           niqe: bool = False) -> dict[str, float]:
     """Mean PSNR, SSIM, output mean (and NIQE) of ``weights`` over ``pairs`` (``(name, low, high)`` tuples);
-    ``halo`` None: the method's default guard strength."""
-    detail = detail and method == "student"
-    enhancer = Enhancer(method, weights, backend="torch", detail=DetailConfig() if detail else None,
-                        halo=strength_for(method, halo))
+    ``detail`` None: the detail step ``minelight enhance`` applies by default; ``halo`` None: the method's
+    default guard strength."""
+    config = default_for(method) if detail is None else DetailConfig() if detail and method == "student" else None
+    enhancer = Enhancer(method, weights, backend="torch", detail=config, halo=strength_for(method, halo))
     values = {"psnr": [], "ssim": [], "mean": []} | ({"niqe": []} if niqe else {})
     for _, low, high in pairs:
         out = quantise8(enhancer.enhance_array(low))
@@ -48,7 +49,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", nargs="+", required=True, help="LOL-layout folders (validation pairs)")
     ap.add_argument("--weights", nargs="+", required=True)
-    ap.add_argument("--no-detail", action="store_true", help="Net-S alone")
+    ap.add_argument("--detail", action=argparse.BooleanOptionalAction, default=None,
+                    help="Net-S with / without the detail restoration (default: as minelight enhance)")
     ap.add_argument("--halo", type=float, default=None, help="halo guard strength (0: off; default: the method's)")
     ap.add_argument("--method", default="student", help="student (with the detail restoration) or fast (stills)")
     ap.add_argument("--niqe", action="store_true", help="also the mean NIQE of the outputs")
@@ -60,7 +62,7 @@ def main() -> None:
         niqe_head = (" NIQE |", "---|") if args.niqe else ("", "")
         print(f"| weights | PSNR dB | SSIM | output mean |{niqe_head[0]}\n|---|---|---|---|{niqe_head[1]}")
         for weights in args.weights:
-            s = score(weights, pairs, not args.no_detail, args.method, args.halo, args.niqe)
+            s = score(weights, pairs, args.detail, args.method, args.halo, args.niqe)
             niqe_cell = f" {s['niqe']:.3f} |" if args.niqe else ""
             print(f"| {weights} | {s['psnr']:.2f} | {s['ssim']:.3f} | {s['mean']:.3f} |{niqe_cell}", flush=True)
 

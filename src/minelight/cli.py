@@ -159,9 +159,10 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             crf: int = typer.Option(20, "--crf", help="Video: x264 quality, lower is better (18-28)."),
             max_pixels: int = typer.Option(120_000_000, "--max-pixels", help="Refuse larger images."),
             tile: int = typer.Option(0, "--tile", help="Net-S tile size (multiple of 8); 0: auto above 4 MP; -1: off."),
-            detail: bool = typer.Option(True, "--detail/--no-detail",
+            detail: Optional[bool] = typer.Option(None, "--detail/--no-detail",
                                         help="student: restore the input's fine texture where its amplified noise "
-                                             "stays below a visible level (minelight.detail)."),
+                                             "stays below a visible level (minelight.detail; off by default: it "
+                                             "cost quality on real validation pairs, docs/detail_tuning.md)."),
             halo: Optional[float] = typer.Option(None, "--halo",
                                                  help="Halo guard strength 0-1 (0 = off; default: the strength chosen "
                                                       "for student and fast, 0 for other methods; docs/halos.md)."),
@@ -194,15 +195,18 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                         max_pixels, tile, detail, brightness, halo, exposure)
 
 
-def _detail_for(method: str, detail: bool):
-    """The detail restoration ``minelight enhance`` applies: Net-S's, unless ``--no-detail``."""
-    from .detail import DetailConfig
+def _detail_for(method: str, detail: bool | None):
+    """The detail restoration ``minelight enhance`` applies: Net-S's with ``--detail``, none with
+    ``--no-detail``, the chosen default (``minelight.detail.default_for``) when not told."""
+    from .detail import DetailConfig, default_for
 
+    if detail is None:
+        return default_for(method)
     return DetailConfig() if detail and method == "student" else None
 
 
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
-                    max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool,
+                    max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool | None,
                     brightness: float = 1.0, halo: float | None = None) -> None:
     from .enhance import Enhancer
     from .halo import strength_for
@@ -231,7 +235,7 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
 
 
 def _enhance_images(inputs: list[Path], output: Path, method: str, weights, backend: str, sequence: bool,
-                    fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int, detail: bool,
+                    fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int, detail: bool | None,
                     brightness: float = 1.0, halo: float | None = None, exposure: bool = True) -> None:
     from rich.progress import Progress
 

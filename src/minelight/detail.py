@@ -27,6 +27,9 @@ import numpy as np
 
 from .data import luma
 
+# Whether ``minelight enhance`` restores detail after Net-S unless told (``--detail`` / ``--no-detail``):
+# chosen on real validation pairs, where the restoration cost PSNR, SSIM and NIQE (docs/detail_tuning.md)
+STUDENT_DEFAULT = False
 STRIP_PIXELS = 4_000_000  # larger images are restored in strips of about this many pixels
 STATS_STRIDE = 4  # ... and their noise statistics come from every 4th row and column
 
@@ -43,6 +46,12 @@ class DetailConfig:
     bins: int = 16  # input-brightness bins (equal counts) for the noise floor
     percentile: float = 25.0  # of the local RMS in a bin, taken as its noise floor
     window: int = 7  # px, side of the local RMS window
+
+
+def default_for(method: str) -> DetailConfig | None:
+    """The detail restoration ``minelight enhance`` applies to ``method`` when not told: Net-S's settings if
+    ``STUDENT_DEFAULT``, else none (and none for every other method)."""
+    return DetailConfig() if STUDENT_DEFAULT and method == "student" else None
 
 
 def fine_band(y: np.ndarray, sigma: float) -> np.ndarray:

@@ -3,8 +3,8 @@
     >>> from minelight.enhance import Enhancer
     >>> enhancer = Enhancer("student")            # shipped Net-S weights
     >>> out = enhancer.enhance_array(img)         # (H, W, 3) float32 RGB in [0, 1] -> same shape
-    >>> Enhancer("student", detail=DetailConfig())  # + noise-aware detail restoration (the CLI's default)
-    >>> Enhancer("student", detail=DetailConfig(), halo=STUDENT_HALO, exposure=True)  # what the CLI writes
+    >>> Enhancer("student", detail=DetailConfig())  # + noise-aware detail restoration (the CLI's --detail)
+    >>> Enhancer("student", halo=STUDENT_HALO, exposure=True)  # what the CLI writes
 
 Neural methods run any size in, same size out (the network pads to a multiple of 2**levels and crops).
 """
@@ -88,7 +88,7 @@ class Enhancer:
     ``brightness``: the operator's brightness control applied last (:mod:`minelight.brightness`; 1 = the
     method's own output, above 1 brighter, below 1 darker).
     ``detail``: restore the input's fine texture after enhancing (:mod:`minelight.detail`; tuned for Net-S,
-    ``minelight enhance``'s default for it); ``None``: the method's output as it is.
+    ``minelight enhance --detail``); ``None``: the method's output as it is.
     ``halo``: strength 0-1 of the halo guard applied after that (:mod:`minelight.halo`; 0 = off;
     ``minelight enhance`` uses ``STUDENT_HALO`` for Net-S).
     ``exposure``: apply the per-image exposure step whose coefficients the weights' header carries
