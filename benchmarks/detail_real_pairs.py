@@ -3,8 +3,9 @@ real validation pairs (rule in ``docs/detail_tuning.md``, "On real validation pa
 
     python benchmarks/detail_real_pairs.py --pairs data/sice_val data/sice_val_noisy --threads 1
 
-Net-S runs once per image; each candidate then restores detail (or not), the halo guard follows at Net-S's
-default strength (as ``minelight enhance`` writes), and the output is quantised to 8 bits. PSNR and SSIM on
+Net-S runs once per image; each candidate then restores detail (or not), the halo guard follows at
+``--halo`` (default: Net-S's strength, as ``minelight enhance`` writes; the tables of 2026-12-02's sixth
+session were made with 0.25, the strength then), and the output is quantised to 8 bits. PSNR and SSIM on
 RGB without GT-mean against the targets, NIQE of the outputs of the first folder (real dark frames).
 
 Rule: the candidate with the highest PSNR (mean over the folders) is the top; every candidate whose PSNR is
@@ -48,15 +49,15 @@ def pick(rows: dict[str, dict[str, float]]) -> str:
     return min(near, key=lambda k: rows[k]["niqe"])
 
 
-def score_folder(student: Enhancer, folder: str, configs: dict[str, DetailConfig | None],
-                 niqe: bool) -> dict[str, dict[str, float]]:
+def score_folder(student: Enhancer, folder: str, configs: dict[str, DetailConfig | None], niqe: bool,
+                 halo: float = STUDENT_HALO) -> dict[str, dict[str, float]]:
     """``{label: {"psnr", "ssim"[, "niqe"]}}``, means over the pairs of ``folder``."""
     values = {k: {"psnr": [], "ssim": [], "niqe": []} for k in configs}
     for _, low, high in load_pairs(folder):
         net = student.enhance_array(low)
         for label, cfg in configs.items():
             out = net if cfg is None else restore_detail(low, net, cfg)
-            out = quantise8(reduce_halos(low, out, STUDENT_HALO))
+            out = quantise8(reduce_halos(low, out, halo))
             values[label]["psnr"].append(METRICS["psnr"].fn(out, high))
             values[label]["ssim"].append(METRICS["ssim"].fn(out, high))
             if niqe:
@@ -68,6 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", nargs="+", required=True, help="LOL-layout folders; NIQE on the first")
     ap.add_argument("--weights", help="Net-S weights (default: the shipped ones)")
+    ap.add_argument("--halo", type=float, default=STUDENT_HALO, help="halo guard strength after each candidate")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, help="also write the Markdown table here")
     args = ap.parse_args()
@@ -75,7 +77,8 @@ def main() -> None:
     start = time.perf_counter()
     student = Enhancer("student", args.weights, threads=args.threads, backend="torch")
     configs = candidates()
-    per_folder = [score_folder(student, folder, configs, niqe=i == 0) for i, folder in enumerate(args.pairs)]
+    per_folder = [score_folder(student, folder, configs, niqe=i == 0, halo=args.halo)
+                  for i, folder in enumerate(args.pairs)]
     rows = {k: {"psnr": float(np.mean([f[k]["psnr"] for f in per_folder])),
                 "ssim": float(np.mean([f[k]["ssim"] for f in per_folder])),
                 "niqe": per_folder[0][k]["niqe"]} for k in configs}

@@ -4,10 +4,10 @@
     python benchmarks/halo_strength.py --pairs data/sice_val [--weights runs/student_clean/model.safetensors]
     python benchmarks/halo_strength.py --pairs data/sice_val --method fast
 
-Net-S (+ the detail restoration if ``minelight enhance`` applies it by default) once per image, then the guard at each strength; or
-the fast model on stills (no temporal smoothing) with its guard, folded into its correction, at each strength;
-8-bit outputs; PSNR/SSIM without GT-mean against the targets; LOE against the dark inputs. Prints a
-Markdown table and the strength the rule picks.
+Net-S (+ the detail restoration if ``minelight enhance`` applies it by default) once per image, then the
+guard at each strength; or the fast model on stills (no temporal smoothing) with its guard, folded into its
+correction, at each strength; 8-bit outputs; PSNR/SSIM without GT-mean against the targets; LOE against the
+dark inputs. Prints a Markdown table and the strength the rule picks.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def pick(rows: dict[float, dict[str, float]]) -> float:
 
 def guarded_outputs(method: str, weights: str | None, threads: int):
     """A function ``low -> {strength: output}`` for the method as ``minelight enhance`` runs it: Net-S (+
-    its default detail step) once, then the guard on its output at each strength; the fast model, whose guard is folded into
-    its correction (``minelight.halo.guard_correction``), once per strength."""
+    its default detail step) once, then the guard on its output at each strength; the fast model, whose guard
+    is folded into its correction (``minelight.halo.guard_correction``), once per strength."""
     if method == "fast":
         fast = {s: Enhancer("fast", weights, threads=threads, backend="auto", halo=s) for s in STRENGTHS}
         return lambda low: {s: enhancer.enhance_array(low) for s, enhancer in fast.items()}

@@ -6,9 +6,9 @@ detail step, halo guard; the fast model on stills with its folded guard, without
 
 `--detail` / `--no-detail` score Net-S with / without the detail restoration (rules written before
 2026-12-02's sixth session scored with it: it was `minelight enhance`'s default then), `--halo 0` without
-the guard (the rules written before the guard existed scored the fast model without one); the guard's strength is otherwise
-the method's default, as `minelight enhance` applies it; `--niqe` adds the mean NIQE of the outputs (no
-reference; lower is better).
+the guard (the rules written before the guard existed scored the fast model without one); the guard's
+strength is otherwise the method's default, as `minelight enhance` applies it; `--niqe` adds the mean NIQE
+of the outputs (no reference; lower is better).
 Outputs are quantised to 8 bits; PSNR and SSIM on RGB without GT-mean; mean over all pairs. The rule that
 uses these numbers is in docs/real_pairs.md.
 """
@@ -52,7 +52,7 @@ def main() -> None:
     ap.add_argument("--detail", action=argparse.BooleanOptionalAction, default=None,
                     help="Net-S with / without the detail restoration (default: as minelight enhance)")
     ap.add_argument("--halo", type=float, default=None, help="halo guard strength (0: off; default: the method's)")
-    ap.add_argument("--method", default="student", help="student (with the detail restoration) or fast (stills)")
+    ap.add_argument("--method", default="student", help="student or fast (stills)")
     ap.add_argument("--niqe", action="store_true", help="also the mean NIQE of the outputs")
     args = ap.parse_args()
     for folder in args.pairs:

@@ -160,9 +160,10 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             max_pixels: int = typer.Option(120_000_000, "--max-pixels", help="Refuse larger images."),
             tile: int = typer.Option(0, "--tile", help="Net-S tile size (multiple of 8); 0: auto above 4 MP; -1: off."),
             detail: Optional[bool] = typer.Option(None, "--detail/--no-detail",
-                                        help="student: restore the input's fine texture where its amplified noise "
-                                             "stays below a visible level (minelight.detail; off by default: it "
-                                             "cost quality on real validation pairs, docs/detail_tuning.md)."),
+                                                  help="student: restore the input's fine texture where its amplified "
+                                                       "noise stays below a visible level (minelight.detail; off by "
+                                                       "default: it cost quality on real validation pairs, "
+                                                       "docs/detail_tuning.md)."),
             halo: Optional[float] = typer.Option(None, "--halo",
                                                  help="Halo guard strength 0-1 (0 = off; default: the strength chosen "
                                                       "for student and fast, 0 for other methods; docs/halos.md)."),
