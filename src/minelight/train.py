@@ -42,7 +42,7 @@ class RunConfig:
     data: tuple[str, ...] = ()  # folders of normal-light images (synthetic pairs are made from them)
     paired: tuple[str, ...] = ()  # LOL-layout folders with real low/high pairs (student only)
     paired_share: float = 0.75  # with both --paired and --data: share of batches drawn from the real pairs
-    paired_crop: int = 0  # crop side (px) of the real-pair batches; 0 = ``crop`` (a pair's whole frame if it fits)
+    paired_crop: int = 0  # crop side (px) of the real-pair batches (512: a whole SICE frame); 0 = ``crop``
     paired_batch_size: int = 0  # batch size of the real-pair batches; 0 = ``batch_size``
     val: str = ""  # teacher: folder of clean images; student: LOL-layout folder of validation pairs
     val_images: int = 20  # validate on the first N images (0 = all)
