@@ -4,8 +4,8 @@
 
 Times Net-S with PyTorch (``Enhancer.enhance_tensor``: the network, padding and clamping), with
 onnxruntime from the shipped ``student.onnx`` (``Enhancer.enhance_array``), and with onnxruntime followed
-by the detail restoration, and by both the detail restoration and the halo guard (what ``minelight
-enhance`` does by default), no file I/O, after two warm-up
+by the halo guard (what ``minelight enhance`` does by default since 2026-12-02's sixth session), and by
+the detail restoration and the halo guard (``minelight enhance --detail``), no file I/O, after two warm-up
 runs; the variants alternate run by run so that all see the same machine load. Also prints parameters
 and MACs at 256x256 for both shipped models.
 """
@@ -28,7 +28,7 @@ def time_backends(height: int, width: int, runs: int, threads: int) -> dict[str,
     x = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     img = x[0].permute(1, 2, 0).numpy()
     variants = {"torch": ("student", "torch"), "onnxruntime": ("student", "onnxruntime"),
-                "onnxruntime+detail": ("student+detail", "onnxruntime"),
+                "onnxruntime+halo": ("student+halo", "onnxruntime"),
                 "onnxruntime+detail+halo": ("student+detail+halo", "onnxruntime")}
     calls = {}
     for name, (method, backend) in variants.items():
