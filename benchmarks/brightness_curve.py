@@ -14,7 +14,7 @@ import numpy as np
 
 from minelight.brightness import adjust_brightness
 from minelight.data import load_pairs
-from minelight.detail import default_for
+from minelight.detail import detail_for
 from minelight.enhance import Enhancer
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--pairs", required=True)
     ap.add_argument("--method", default="student")
     args = ap.parse_args()
-    enhancer = Enhancer(args.method, backend="auto", detail=default_for(args.method))
+    enhancer = Enhancer(args.method, backend="auto", detail=detail_for(args.method))
     rows = {b: {"mean": [], "clipped": [], "psnr": []} for b in SETTINGS}
     for _, low, high in load_pairs(args.pairs):
         out = enhancer.enhance_array(low)

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from minelight.data import load_pairs
 from minelight.detail import DetailConfig, restore_detail
@@ -73,7 +72,6 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, help="also write the Markdown table here")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
     start = time.perf_counter()
     student = Enhancer("student", args.weights, threads=args.threads, backend="torch")
     configs = candidates()

@@ -19,7 +19,7 @@ import numpy as np
 
 from minelight.brightness import adjust_brightness
 from minelight.data import load_pairs
-from minelight.detail import default_for
+from minelight.detail import detail_for
 from minelight.enhance import Enhancer, shipped_weights
 from minelight.exposure import (exposure_brightness, exposure_features, fit_exposure, format_weights,
                                 matching_brightness, store_coefficients)
@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--write", help="save the weights with the fitted coefficients in their header to this path")
     args = ap.parse_args()
-    enhancer = Enhancer("student", args.weights, threads=args.threads, backend="torch", detail=default_for("student"),
+    enhancer = Enhancer("student", args.weights, threads=args.threads, backend="torch", detail=detail_for("student"),
                         halo=STUDENT_HALO)  # no exposure step: it is what is being fitted
     x, y = [], []
     for _, low, high in load_pairs(args.train):

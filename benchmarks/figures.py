@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from minelight.detail import default_for, restore_detail
+from minelight.detail import detail_for, restore_detail
 from minelight.enhance import Enhancer
 from minelight.halo import STUDENT_HALO, reduce_halos
 from minelight.io import list_images, read_image, to_uint8, write_image
@@ -65,7 +65,7 @@ def lamp_figure(img: np.ndarray, net_s: Enhancer, out: Path) -> None:
     """``lamp.jpg``: Net-S (``net_s``, no post steps; + its default detail step) round the brightest lamp of
     ``img`` without and with the halo guard."""
     net = net_s.enhance_array(img)
-    detail = default_for("student")
+    detail = detail_for("student")
     detailed = net if detail is None else restore_detail(img, net, detail)
     y, x = lamp_box(detailed)
     gain = 0.45 / max(1e-3, float(img.mean()))
@@ -86,7 +86,7 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     methods = {"CLAHE": Enhancer("clahe"), "Net-S": Enhancer("student"),
-               "minelight enhance": Enhancer("student", detail=default_for("student"), halo=STUDENT_HALO)}
+               "minelight enhance": Enhancer("student", detail=detail_for("student"), halo=STUDENT_HALO)}
     rows, crop_rows = [], []
     for path in list_images(args.images):
         img = read_image(path)

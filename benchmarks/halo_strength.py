@@ -17,7 +17,7 @@ import argparse
 import numpy as np
 
 from minelight.data import load_pairs
-from minelight.detail import default_for
+from minelight.detail import detail_for
 from minelight.enhance import Enhancer
 from minelight.halo import reduce_halos
 from minelight.io import quantise8
@@ -43,7 +43,7 @@ def guarded_outputs(method: str, weights: str | None, threads: int):
     if method == "fast":
         fast = {s: Enhancer("fast", weights, threads=threads, backend="auto", halo=s) for s in STRENGTHS}
         return lambda low: {s: enhancer.enhance_array(low) for s, enhancer in fast.items()}
-    student = Enhancer("student", weights, threads=threads, backend="auto", detail=default_for("student"))
+    student = Enhancer("student", weights, threads=threads, backend="auto", detail=detail_for("student"))
 
     def outputs(low: np.ndarray) -> dict[float, np.ndarray]:
         out = student.enhance_array(low)

@@ -20,7 +20,7 @@ import argparse
 import numpy as np
 
 from minelight.data import load_pairs
-from minelight.detail import DetailConfig, default_for
+from minelight.detail import detail_for
 from minelight.enhance import Enhancer
 from minelight.halo import strength_for
 from minelight.io import quantise8
@@ -32,8 +32,8 @@ def score(weights: str, pairs, detail: bool | None = None, method: str = "studen
     """Mean PSNR, SSIM, output mean (and NIQE) of ``weights`` over ``pairs`` (``(name, low, high)`` tuples);
     ``detail`` None: the detail step ``minelight enhance`` applies by default; ``halo`` None: the method's
     default guard strength."""
-    config = default_for(method) if detail is None else DetailConfig() if detail and method == "student" else None
-    enhancer = Enhancer(method, weights, backend="torch", detail=config, halo=strength_for(method, halo))
+    enhancer = Enhancer(method, weights, backend="torch", detail=detail_for(method, detail),
+                        halo=strength_for(method, halo))
     values = {"psnr": [], "ssim": [], "mean": []} | ({"niqe": []} if niqe else {})
     for _, low, high in pairs:
         out = quantise8(enhancer.enhance_array(low))

@@ -31,7 +31,7 @@ def test_enhance_folder_mirrors_names(tmp_path, image_folder, student_weights):
 
 
 def test_enhance_student_restores_detail_with_detail_and_by_default_only_if_chosen(tmp_path, student_weights):
-    from minelight.detail import DetailConfig, default_for
+    from minelight.detail import DetailConfig, detail_for
     from minelight.enhance import Enhancer
     from minelight.halo import STUDENT_HALO
     from minelight.io import from_uint8, to_uint8, write_image
@@ -39,7 +39,7 @@ def test_enhance_student_restores_detail_with_detail_and_by_default_only_if_chos
     yy, xx = np.mgrid[0:70, 0:90]
     src = tmp_path / "dark.png"  # dark and clean, fine stripes in its right half: detail comes back
     write_image(src, np.repeat((0.1 + 0.05 * yy / 70 + 0.03 * (xx % 2) * (xx > 45))[:, :, None], 3, axis=2))
-    for flag, detail in (("--detail", DetailConfig()), ("--no-detail", None), ("", default_for("student"))):
+    for flag, detail in (("--detail", DetailConfig()), ("--no-detail", None), ("", detail_for("student"))):
         dst = tmp_path / f"{flag or 'default'}.png"
         result = runner.invoke(app, ["enhance", str(src), "-o", str(dst), "--weights", str(student_weights)]
                                + ([flag] if flag else []))

@@ -196,26 +196,17 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                         max_pixels, tile, detail, brightness, halo, exposure)
 
 
-def _detail_for(method: str, detail: bool | None):
-    """The detail restoration ``minelight enhance`` applies: Net-S's with ``--detail``, none with
-    ``--no-detail``, the chosen default (``minelight.detail.default_for``) when not told."""
-    from .detail import DetailConfig, default_for
-
-    if detail is None:
-        return default_for(method)
-    return DetailConfig() if detail and method == "student" else None
-
-
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
                     max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool | None,
                     brightness: float = 1.0, halo: float | None = None) -> None:
+    from .detail import detail_for
     from .enhance import Enhancer
     from .halo import strength_for
     from .temporal import SmoothingConfig
     from .video import is_video_path
     from .video_job import enhance_threads, enhance_video
 
-    enhancer = Enhancer(method, weights, enhance_threads(method, threads), backend, detail=_detail_for(method, detail),
+    enhancer = Enhancer(method, weights, enhance_threads(method, threads), backend, detail=detail_for(method, detail),
                         brightness=brightness, halo=strength_for(method, halo))
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
@@ -240,6 +231,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                     brightness: float = 1.0, halo: float | None = None, exposure: bool = True) -> None:
     from rich.progress import Progress
 
+    from .detail import detail_for
     from .enhance import Enhancer, plan_outputs
     from .halo import strength_for
     from .io import ImageError, is_image_path
@@ -252,7 +244,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                   if f.is_file() and not is_image_path(f) and not f.name.startswith(".")]
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
-    enhancer = Enhancer(method, weights, threads, backend, tile, _detail_for(method, detail), brightness,
+    enhancer = Enhancer(method, weights, threads, backend, tile, detail_for(method, detail), brightness,
                         strength_for(method, halo), exposure and method == "student" and not sequence)
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)

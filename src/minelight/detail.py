@@ -48,10 +48,12 @@ class DetailConfig:
     window: int = 7  # px, side of the local RMS window
 
 
-def default_for(method: str) -> DetailConfig | None:
-    """The detail restoration ``minelight enhance`` applies to ``method`` when not told: Net-S's settings if
-    ``STUDENT_DEFAULT``, else none (and none for every other method)."""
-    return DetailConfig() if STUDENT_DEFAULT and method == "student" else None
+def detail_for(method: str, wanted: bool | None = None) -> DetailConfig | None:
+    """The detail restoration ``minelight enhance`` applies to ``method``: Net-S's settings if ``wanted``
+    (``--detail``), none if not (``--no-detail``), ``STUDENT_DEFAULT`` when not told (``None``); never
+    for the other methods."""
+    wanted = STUDENT_DEFAULT if wanted is None else wanted
+    return DetailConfig() if wanted and method == "student" else None
 
 
 def fine_band(y: np.ndarray, sigma: float) -> np.ndarray:
