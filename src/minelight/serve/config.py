@@ -52,7 +52,7 @@ class CameraConfig:
     timeout: float = 10.0  # seconds: opening, and silence while reading, before the camera reconnects
     max_backoff: float = 2.0  # seconds: cap of the reconnect back-off (0.5, 1, 2, 2, ...)
     brightness: float = 1.0  # output brightness 0.25-4 (1 = as the method makes it; minelight.brightness)
-    halo: float = -1.0  # halo guard strength 0-1 (0 = off); -1 = the method's default (minelight.halo)
+    halo: float | None = None  # halo guard strength 0-1 (0 = off); None = the method's default (minelight.halo)
     jpeg_quality: int = 80  # MJPEG / snapshot quality (1-100)
     threads: int = 1  # enhancement threads of this camera's process
 
@@ -79,7 +79,7 @@ def _check_fields(where: str, table: dict, cls) -> dict:
         raise ConfigError(f"{where}.{unknown[0]}: unknown field (known: {', '.join(known)})")
     out = {}
     for key, value in table.items():
-        kind = known[key].type
+        kind = known[key].type.removesuffix(" | None")  # an optional field is given here: its type
         if kind in ("int", "float") and (isinstance(value, bool) or not isinstance(value, (int, float))
                                           or (kind == "int" and not isinstance(value, int))):
             raise ConfigError(f"{where}.{key}: expected {'an integer' if kind == 'int' else 'a number'}, "
@@ -117,7 +117,7 @@ def camera_from_table(where: str, table: dict) -> CameraConfig:
         check_brightness(cam.brightness)
     except ValueError as err:
         raise ConfigError(f"{where}.brightness: {err}") from None
-    if cam.halo != -1.0:
+    if cam.halo is not None:
         try:
             check_strength(cam.halo)
         except ValueError as err:

@@ -110,7 +110,7 @@ class CameraPipeline:
         from ..temporal import TemporalSmoother
 
         self.cfg = cfg
-        halo = strength_for(cfg.method, None if cfg.halo < 0 else cfg.halo)  # the config's -1: not given
+        halo = strength_for(cfg.method, cfg.halo)
         self.enhancer = Enhancer(cfg.method, threads=cfg.threads, backend="auto", brightness=cfg.brightness,
                                  halo=halo)
         self.smoother = TemporalSmoother() if cfg.method == "fast" else None
