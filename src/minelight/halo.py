@@ -12,7 +12,7 @@ import numpy as np
 GUARD_SIDE = 64  # shorter side (px) of the copies the curve is fitted on and the correction is made at
 CURVE_BINS = 64  # bins of input lightness for the monotone curve
 STUDENT_HALO = 0.5  # minelight enhance's strength for Net-S, chosen on SICE validation (docs/halos.md)
-FAST_HALO = 0.75  # the fast model's (stills, videos, serve), chosen on SICE validation (docs/halos.md)
+FAST_HALO = 0.5  # the fast model's (stills, videos, serve), chosen on SICE validation (docs/halos.md)
 
 
 def check_strength(value: float) -> float:
