@@ -20,7 +20,8 @@ import urllib.request
 from pathlib import Path
 
 CLIPS = Path(__file__).resolve().parents[1] / "examples" / "clips"
-SHOTS = {"serve_page.png": ("/", (1300, 700)), "serve_side_by_side.png": ("/#camera=rocket_dark&view=side", (1300, 500))}
+SHOTS = {"serve_page.png": ("/", (1300, 700)),  # file name: (page path, window size in px)
+         "serve_side_by_side.png": ("/#camera=rocket_dark&view=side", (1300, 500))}
 
 
 def cameras_live(url: str) -> bool:
@@ -52,7 +53,9 @@ def main() -> None:
                                "--source", str(CLIPS / "rocket_dark.mp4"), "--source", str(CLIPS / "coffee_dark.mp4")],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        url = server.stdout.readline().strip().rsplit(" ", 1)[-1].rstrip("/")
+        url = server.stdout.readline().strip().rsplit(" ", 1)[-1].rstrip("/")  # its first line ends with the URL
+        if not url.startswith("http://"):
+            sys.exit("error: minelight serve did not start (run it by hand to see why)")
         deadline = time.monotonic() + 90
         while not cameras_live(url):
             if time.monotonic() > deadline:
