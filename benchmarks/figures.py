@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from minelight.detail import detail_for, restore_detail
+from minelight.detail import detail_for
 from minelight.enhance import Enhancer
 from minelight.halo import STUDENT_HALO, reduce_halos
 from minelight.io import list_images, read_image, to_uint8, write_image
@@ -61,17 +61,15 @@ def lamp_box(img: np.ndarray, size: int = 128) -> tuple[int, int]:
     return (int(np.clip(y - size // 2, 0, img.shape[0] - size)), int(np.clip(x - size // 2, 0, img.shape[1] - size)))
 
 
-def lamp_figure(img: np.ndarray, net_s: Enhancer, out: Path) -> None:
-    """``lamp.jpg``: Net-S (``net_s``, no post steps; + its default detail step) round the brightest lamp of
-    ``img`` without and with the halo guard."""
-    net = net_s.enhance_array(img)
-    detail = detail_for("student")
-    detailed = net if detail is None else restore_detail(img, net, detail)
-    y, x = lamp_box(detailed)
+def lamp_figure(img: np.ndarray, unguarded: Enhancer, out: Path) -> None:
+    """``lamp.jpg``: what ``minelight enhance`` writes before its halo guard (``unguarded``: Net-S and its
+    default detail step) round the brightest lamp of ``img``, without and with the guard."""
+    before_guard = unguarded.enhance_array(img)
+    y, x = lamp_box(before_guard)
     gain = 0.45 / max(1e-3, float(img.mean()))
-    panels = [("input x%.0f" % gain, np.clip(img * gain, 0, 1)), ("no guard", detailed),
-              (f"guard {STUDENT_HALO:g} (shipped)", reduce_halos(img, detailed, STUDENT_HALO)),
-              ("guard 1", reduce_halos(img, detailed, 1.0))]
+    panels = [("input x%.0f" % gain, np.clip(img * gain, 0, 1)), ("no guard", before_guard),
+              (f"guard {STUDENT_HALO:g} (shipped)", reduce_halos(img, before_guard, STUDENT_HALO)),
+              ("guard 1", reduce_halos(img, before_guard, 1.0))]
     zoomed = [label(cv2.resize(p[y:y + 128, x:x + 128], (256, 256), interpolation=cv2.INTER_NEAREST), name)
               for name, p in panels]
     write_image(out, np.concatenate(zoomed, axis=1), jpeg_quality=95)
@@ -104,7 +102,7 @@ def main() -> None:
     rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=1.0) for r in rows]
     write_image(args.out / "grid.jpg", np.concatenate(rows, axis=0), jpeg_quality=90)
     write_image(args.out / "crops.jpg", np.concatenate(crop_rows, axis=0), jpeg_quality=95)
-    lamp_figure(read_image(args.lamp_image), methods["Net-S"], args.out / "lamp.jpg")
+    lamp_figure(read_image(args.lamp_image), Enhancer("student", detail=detail_for("student")), args.out / "lamp.jpg")
     print(f"wrote {args.out / 'grid.jpg'}, {args.out / 'crops.jpg'} and {args.out / 'lamp.jpg'}")
 
 
