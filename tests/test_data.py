@@ -24,6 +24,14 @@ def test_load_pairs_limit_reads_the_first_pairs_but_still_checks_all_names(pair_
         load_pairs(pair_folder, limit=1)
 
 
+def test_load_pairs_as_uint8_holds_the_same_8_bit_values(pair_folder):
+    as_float, as_uint8 = load_pairs(pair_folder), load_pairs(pair_folder, as_uint8=True)
+    for (_, low, high), (_, low8, high8) in zip(as_float, as_uint8):
+        assert low8.dtype == high8.dtype == np.uint8
+        np.testing.assert_array_equal(low8, np.round(low * 255).astype(np.uint8))
+        np.testing.assert_array_equal(high8, np.round(high * 255).astype(np.uint8))
+
+
 def test_unmatched_names_are_listed(pair_folder):
     write_image(pair_folder / "low" / "orphan.png", scene(48, 56))
     with pytest.raises(ImageError, match="orphan"):

@@ -60,15 +60,17 @@ def match_pairs(root: str | os.PathLike) -> list[tuple[str, Path, Path]]:
     return [(name, lows[name], highs[name]) for name in sorted(lows)]
 
 
-def load_pairs(root: str | os.PathLike, limit: int = 0) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Read a LOL-layout folder: ``[(name, low, high)]`` as float32 RGB arrays of equal shape; only the
+def load_pairs(root: str | os.PathLike, limit: int = 0,
+               as_uint8: bool = False) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Read a LOL-layout folder: ``[(name, low, high)]`` as float32 RGB arrays of equal shape (uint8 with
+    ``as_uint8``, converted pair by pair so that a large set never sits in memory as float32); only the
     first ``limit`` pairs in name order if ``limit`` > 0 (all names are still matched and checked)."""
     pairs = []
     for name, low_path, high_path in match_pairs(root)[: limit or None]:
         low, high = read_image(low_path), read_image(high_path)
         if low.shape != high.shape:
             raise ImageError(f"{low_path}: size {low.shape[:2]} differs from {high_path} {high.shape[:2]}")
-        pairs.append((name, low, high))
+        pairs.append((name, to_uint8(low), to_uint8(high)) if as_uint8 else (name, low, high))
     return pairs
 
 

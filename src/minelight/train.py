@@ -27,7 +27,7 @@ from . import distributed
 from .checkpoint import WeightsError, load_latest_checkpoint, load_weights, save_checkpoint, save_weights
 from .data import MixedSampler, PairSampler, load_folder, load_pairs
 from .degrade import DegradeConfig, degrade, light_corruption
-from .io import list_images, read_image, to_tensor, to_uint8
+from .io import list_images, read_image, to_tensor
 from .losses import (DistillConfig, DistillLoss, ReconstructionConfig, ReconstructionLoss, attention_transfer,
                      charbonnier)
 from .metrics.full_reference import psnr
@@ -159,8 +159,8 @@ def pair_sampler(cfg: StudentRunConfig | FastRunConfig) -> PairSampler | MixedSa
     degrade_cfg = cfg.degrade
     real = synthetic = None
     if cfg.paired:
-        pairs = [p for folder in cfg.paired for p in load_pairs(folder)]
-        real = PairSampler([to_uint8(h) for _, _, h in pairs], [to_uint8(lo) for _, lo, _ in pairs],
+        pairs = [p for folder in cfg.paired for p in load_pairs(folder, as_uint8=True)]
+        real = PairSampler([h for _, _, h in pairs], [lo for _, lo, _ in pairs],
                            crop=cfg.paired_crop or cfg.crop, batch_size=cfg.paired_batch_size or cfg.batch_size,
                            seed=cfg.seed)
     if cfg.data:
