@@ -366,6 +366,18 @@ def test_enhance_halo_option(tmp_path, image_folder):
     assert "strength must be in" in line
 
 
+def test_enhance_chroma_option(tmp_path, image_folder):
+    plain, smoothed = tmp_path / "p", tmp_path / "s"
+    assert runner.invoke(app, ["enhance", str(image_folder), "-o", str(plain), "-m", "clahe"]).exit_code == 0
+    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(smoothed), "-m", "clahe", "--chroma", "4"])
+    assert result.exit_code == 0, result.output
+    assert not np.array_equal(read_image(plain / "im0.png"), read_image(smoothed / "im0.png"))
+    line = _one_line_error(runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "x"),
+                                               "--chroma", "-3"]))
+    assert "radius must be" in line
+    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+
+
 def test_enhance_brightness_option(tmp_path, image_folder):
     dark, bright = tmp_path / "d", tmp_path / "b"
     assert runner.invoke(app, ["enhance", str(image_folder), "-o", str(dark), "-m", "clahe"]).exit_code == 0

@@ -19,6 +19,8 @@ import numpy as np
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # BT.601; they sum to 1, so the luma of d is 0
 CHROMA_EPS = 1e-2  # guided-filter regularisation, in luma^2 (a window whose luma std is above ~0.1 keeps its colour edges)
 SUBSAMPLE = 2  # the coefficients are fitted at 1/SUBSAMPLE of the image's size
+STUDENT_CHROMA = 0  # minelight enhance's radius (px) for Net-S, chosen on SICE validation (docs/colour_noise.md)
+FAST_CHROMA = 0  # the fast model's (stills, videos, serve), chosen the same way
 
 
 def check_radius(value: int) -> int:
@@ -26,6 +28,16 @@ def check_radius(value: int) -> int:
     if isinstance(value, bool) or not float(value).is_integer() or value < 0:
         raise ValueError(f"colour-noise radius must be a whole number of pixels >= 0 (0 = off), got {value}")
     return int(value)
+
+
+def default_radius(method: str) -> int:
+    """The radius ``minelight enhance`` and ``serve`` apply to ``method`` unless told otherwise (0 = off)."""
+    return {"student": STUDENT_CHROMA, "fast": FAST_CHROMA}.get(method, 0)
+
+
+def radius_for(method: str, given: int | None) -> int:
+    """``given`` where one was given (not ``None``; checked where it is used), else ``method``'s default."""
+    return default_radius(method) if given is None else given
 
 
 def _box(x: np.ndarray, radius: int) -> np.ndarray:

@@ -167,6 +167,10 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             halo: Optional[float] = typer.Option(None, "--halo",
                                                  help="Halo guard strength 0-1 (0 = off; default: the strength chosen "
                                                       "for student and fast, 0 for other methods; docs/halos.md)."),
+            chroma: Optional[int] = typer.Option(None, "--chroma",
+                                                 help="Colour-noise step: radius in px of the luma-guided chroma "
+                                                      "smoothing (0 = off; default: the radius chosen for student "
+                                                      "and fast, 0 for other methods; docs/colour_noise.md)."),
             exposure: bool = typer.Option(True, "--exposure/--no-exposure",
                                           help="Images with student: the per-image exposure step the weights "
                                                "carry (minelight.exposure; not applied to video)."),
@@ -190,15 +194,16 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
         _enhance_videos(([source] if source is not None else []) + videos, output, method, weights, backend, side,
                         smooth, max_frames, threads, quiet, single=len(inputs) + (source is not None) == 1,
                         encoding={"preset": preset, "crf": crf}, detail=detail, brightness=brightness,
-                        halo=halo)
+                        halo=halo, chroma=chroma)
     if images:
         _enhance_images(images, output, method, weights, backend, smooth and sequence, fmt, bits, threads, quiet,
-                        max_pixels, tile, detail, brightness, halo, exposure)
+                        max_pixels, tile, detail, brightness, halo, exposure, chroma)
 
 
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
                     max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool | None,
-                    brightness: float = 1.0, halo: float | None = None) -> None:
+                    brightness: float = 1.0, halo: float | None = None, chroma: int | None = None) -> None:
+    from .chroma import radius_for
     from .detail import detail_for
     from .enhance import Enhancer
     from .halo import strength_for
@@ -207,7 +212,7 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
     from .video_job import enhance_threads, enhance_video
 
     enhancer = Enhancer(method, weights, enhance_threads(method, threads), backend, detail=detail_for(method, detail),
-                        brightness=brightness, halo=strength_for(method, halo))
+                        brightness=brightness, halo=strength_for(method, halo), chroma=radius_for(method, chroma))
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
     else:
@@ -228,9 +233,11 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
 
 def _enhance_images(inputs: list[Path], output: Path, method: str, weights, backend: str, sequence: bool,
                     fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int, detail: bool | None,
-                    brightness: float = 1.0, halo: float | None = None, exposure: bool = True) -> None:
+                    brightness: float = 1.0, halo: float | None = None, exposure: bool = True,
+                    chroma: int | None = None) -> None:
     from rich.progress import Progress
 
+    from .chroma import radius_for
     from .detail import detail_for
     from .enhance import Enhancer, plan_outputs
     from .halo import strength_for
@@ -245,7 +252,8 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
     enhancer = Enhancer(method, weights, threads, backend, tile, detail_for(method, detail), brightness,
-                        strength_for(method, halo), exposure and method == "student" and not sequence)
+                        strength_for(method, halo), exposure and method == "student" and not sequence,
+                        radius_for(method, chroma))
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
     smoother = TemporalSmoother() if sequence else None

@@ -23,6 +23,7 @@ import torch
 from .baselines import BASELINES
 from .brightness import adjust_brightness, check_brightness
 from .checkpoint import WeightsError, load_weights
+from .chroma import check_radius, reduce_colour_noise
 from .detail import DetailConfig, restore_detail
 from .exposure import apply_exposure, parse_weights
 from .halo import STUDENT_HALO, check_strength, default_strength, guard_correction, reduce_halos
@@ -91,14 +92,17 @@ class Enhancer:
     ``minelight enhance --detail``); ``None``: the method's output as it is.
     ``halo``: strength 0-1 of the halo guard applied after that (:mod:`minelight.halo`; 0 = off;
     ``minelight enhance`` uses ``STUDENT_HALO`` for Net-S).
+    ``chroma``: radius (px) of the colour-noise step applied after the guard (:mod:`minelight.chroma`;
+    0 = off; ``minelight enhance`` uses the method's default, ``minelight.chroma.default_radius``).
     ``exposure``: apply the per-image exposure step whose coefficients the weights' header carries
     (:mod:`minelight.exposure`; key ``exposure``), after the halo guard; weights without them: no step.
     """
 
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
                  backend: str = "torch", tile: int = 0, detail: DetailConfig | None = None,
-                 brightness: float = 1.0, halo: float = 0.0, exposure: bool = False):
+                 brightness: float = 1.0, halo: float = 0.0, exposure: bool = False, chroma: int = 0):
         self.tile = tile
+        self.chroma = check_radius(chroma)
         self.detail = detail
         self.halo = check_strength(halo)
         self.brightness = check_brightness(brightness)
@@ -132,7 +136,7 @@ class Enhancer:
         if x.ndim != 4 or x.shape[1] != 3:
             raise ValueError(f"expected a (B, 3, H, W) tensor, got {tuple(x.shape)}")
         if self.model is not None and self.method != "fast" and self.detail is None and self.halo == 0.0 \
-                and self.exposure is None and self.brightness == 1.0:
+                and self.exposure is None and self.brightness == 1.0 and self.chroma == 0:
             return self.model(x.float())[0].clamp(0, 1)
         return torch.cat([to_tensor(self.enhance_array(to_array(img[None]))) for img in x])
 
@@ -146,7 +150,8 @@ class Enhancer:
         out = self._enhance_fast(img, smoother) if self.method == "fast" else self._enhance_still(img)
         out = out if self.detail is None else restore_detail(img, out, self.detail)
         halo = 0.0 if self.method == "fast" else self.halo  # the fast model's guard is inside its correction
-        out = apply_exposure(img, reduce_halos(img, out, halo), self.exposure)
+        out = reduce_colour_noise(reduce_halos(img, out, halo), self.chroma)
+        out = apply_exposure(img, out, self.exposure)
         return adjust_brightness(out, self.brightness)
 
     def _enhance_still(self, img: np.ndarray) -> np.ndarray:

@@ -32,6 +32,8 @@ def test_a_full_config_is_read(tmp_path):
     ({"cameras": [_cam(halo=1.5)]}, "cameras[0].halo"),
     ({"cameras": [_cam(halo="on")]}, "cameras[0].halo"),
     ({"cameras": [_cam(halo=-1)]}, "cameras[0].halo"),
+    ({"cameras": [_cam(chroma=-1)]}, "cameras[0].chroma"),
+    ({"cameras": [_cam(chroma=2.5)]}, "cameras[0].chroma"),
     ({"cameras": [_cam(colour="red")]}, "cameras[0].colour"),
     ({"cameras": [{"name": "x"}]}, "cameras[0].source"),
     ({"cameras": [_cam(name="../etc")]}, "cameras[0].name"),
