@@ -2,8 +2,9 @@ import cv2
 import numpy as np
 import pytest
 
-from minelight.chroma import LUMA_WEIGHTS, check_radius, default_radius, radius_for, reduce_colour_noise
-from minelight.enhance import Enhancer
+from minelight.chroma import (CHROMA_EPS, FAST_CHROMA, LUMA_WEIGHTS, check_radius, default_radius, radius_for,
+                              reduce_colour_noise)
+from minelight.enhance import Enhancer, enhancer_for
 
 
 def _speckled_scene(size: int = 96, noise: float = 0.08) -> tuple[np.ndarray, np.ndarray]:
@@ -61,6 +62,10 @@ def test_a_bad_radius_is_refused(bad):
 def test_defaults_per_method():
     assert default_radius("clahe") == 0 and radius_for("clahe", 3) == 3
     assert radius_for("student", None) == default_radius("student")
+    fast = enhancer_for("fast+chroma")
+    assert (fast.chroma, fast.chroma_eps) == FAST_CHROMA and enhancer_for("fast").chroma == 0
+    clahe = enhancer_for("clahe+halo+chroma")
+    assert (clahe.chroma, clahe.chroma_eps, clahe.halo > 0) == (FAST_CHROMA[0], CHROMA_EPS, True)
 
 
 def test_the_enhancer_applies_the_step_after_the_method():

@@ -31,6 +31,7 @@ def test_enhance_folder_mirrors_names(tmp_path, image_folder, student_weights):
 
 
 def test_enhance_student_restores_detail_with_detail_and_by_default_only_if_chosen(tmp_path, student_weights):
+    from minelight.chroma import default_radius
     from minelight.detail import DetailConfig, detail_for
     from minelight.enhance import Enhancer
     from minelight.halo import STUDENT_HALO
@@ -44,8 +45,8 @@ def test_enhance_student_restores_detail_with_detail_and_by_default_only_if_chos
         result = runner.invoke(app, ["enhance", str(src), "-o", str(dst), "--weights", str(student_weights)]
                                + ([flag] if flag else []))
         assert result.exit_code == 0, result.output
-        expected = Enhancer("student", student_weights, backend="auto", detail=detail,
-                            halo=STUDENT_HALO).enhance_array(read_image(src))  # the guard is on by default
+        expected = Enhancer("student", student_weights, backend="auto", detail=detail, halo=STUDENT_HALO,
+                            chroma=default_radius("student")).enhance_array(read_image(src))  # the guard is on by default
         np.testing.assert_allclose(read_image(dst), from_uint8(to_uint8(expected)), atol=1.5 / 255)
     assert not np.array_equal(read_image(tmp_path / "--detail.png"), read_image(tmp_path / "--no-detail.png"))
 

@@ -17,10 +17,12 @@ import cv2
 import numpy as np
 
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # BT.601; they sum to 1, so the luma of d is 0
-CHROMA_EPS = 1e-2  # guided-filter regularisation, in luma^2 (a window whose luma std is above ~0.1 keeps its colour edges)
 SUBSAMPLE = 2  # the coefficients are fitted at 1/SUBSAMPLE of the image's size
-STUDENT_CHROMA = 0  # minelight enhance's radius (px) for Net-S, chosen on SICE validation (docs/colour_noise.md)
-FAST_CHROMA = 0  # the fast model's (stills, videos, serve), chosen the same way
+CHROMA_EPS = 1e-2  # guided-filter regularisation in luma^2 for methods without a chosen one: colour edges
+                   # whose luma std over the window is well above sqrt(eps) stay sharp
+# (radius px, eps) that minelight enhance, videos and serve apply, chosen on SICE validation (docs/colour_noise.md)
+STUDENT_CHROMA = (0, CHROMA_EPS)
+FAST_CHROMA = (4, 1e-3)
 
 
 def check_radius(value: int) -> int:
@@ -30,9 +32,15 @@ def check_radius(value: int) -> int:
     return int(value)
 
 
+def default_setting(method: str) -> tuple[int, float]:
+    """(radius px, eps) of the step ``minelight enhance`` and ``serve`` apply to ``method`` (radius 0 = off);
+    methods without a chosen one: off, eps ``CHROMA_EPS``."""
+    return {"student": STUDENT_CHROMA, "fast": FAST_CHROMA}.get(method, (0, CHROMA_EPS))
+
+
 def default_radius(method: str) -> int:
     """The radius ``minelight enhance`` and ``serve`` apply to ``method`` unless told otherwise (0 = off)."""
-    return {"student": STUDENT_CHROMA, "fast": FAST_CHROMA}.get(method, 0)
+    return default_setting(method)[0]
 
 
 def radius_for(method: str, given: int | None) -> int:
