@@ -7,7 +7,9 @@ the same frames: ``--frame`` (default: a shipped example) resized to the resolut
 project's synthesiser into a static scene with new sensor noise in every frame (``degrade`` with one
 scene seed and a per-frame noise generator; 4 such frames are cycled). The fast model runs in video mode
 (temporal smoothing of its correction and output on); ``fast+halo`` adds the halo guard at the fast
-model's default strength, as videos and ``minelight serve`` get it since 2026-12-02. Peak RSS includes
+model's default strength, as videos and ``minelight serve`` got it since 2026-12-02; ``fast+halo+chroma``
+adds the colour-noise step at the fast model's default (``minelight.chroma``), as they get it since
+2026-12-03. ``--methods`` picks some of the rows (``METHOD:BACKEND``, comma-separated). Peak RSS includes
 the 4 float32 frames (4 x H x W x 12 bytes: 11, 42, 95 MiB).
 Timed: ``Enhancer.enhance_array`` on float32 frames, after warm-up frames.
 """
@@ -26,7 +28,7 @@ import cv2
 import numpy as np
 
 RESOLUTIONS = ((360, 640), (720, 1280), (1080, 1920))
-METHODS = (("fast+halo", "onnxruntime"), ("fast", "onnxruntime"), ("fast", "torch"), ("student", "torch"),
+METHODS = (("fast+halo+chroma", "onnxruntime"), ("fast+halo", "onnxruntime"), ("fast", "onnxruntime"), ("fast", "torch"), ("student", "torch"),
            ("clahe", "numpy"), ("lime", "numpy"))
 DEFAULT_FRAME = Path(__file__).resolve().parents[1] / "examples" / "chelsea_dark.jpg"
 
@@ -73,6 +75,7 @@ def main() -> None:
     ap.add_argument("--slow-frames", type=int, default=3)
     ap.add_argument("--frame", type=Path, default=DEFAULT_FRAME)
     ap.add_argument("--out", type=Path, help="also write the Markdown table here")
+    ap.add_argument("--methods", help="rows to run, e.g. fast+halo:onnxruntime,clahe:numpy (default: all)")
     ap.add_argument("--worker", nargs=4, metavar=("METHOD", "BACKEND", "H", "W"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -83,7 +86,8 @@ def main() -> None:
         return
     header = "| method | backend | " + " | ".join(f"{w}x{h} FPS (ms) | peak RSS MiB" for h, w in RESOLUTIONS) + " |"
     lines = [header, "|" + "---|" * (2 + 2 * len(RESOLUTIONS))]
-    for method, backend in METHODS:
+    methods = [tuple(m.split(":")) for m in args.methods.split(",")] if args.methods else METHODS
+    for method, backend in methods:
         cells = []
         for h, w in RESOLUTIONS:
             cmd = [sys.executable, __file__, "--worker", method, backend, str(h), str(w), "--threads",
