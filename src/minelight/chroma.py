@@ -88,3 +88,4 @@ def reduce_colour_noise(img: np.ndarray, radius: int, eps: float = CHROMA_EPS) -
     out = cv2.multiply(gain, _three(cv2.transform(img, LUMA_WEIGHTS[None])))  # Y + d = (a + 1) * Y + b
     cv2.add(out, b, dst=out)
     return np.clip(out, 0.0, 1.0, out=out)
+
