@@ -1,6 +1,6 @@
 """README figures: input | CLAHE | Net-S | what ``minelight enhance`` writes (Net-S, its default detail
-step, the halo guard) for the shipped sample images, zoomed crops that show noise, and a crop
-round the brightest lamp that shows the halo guard.
+step, the halo guard, its default colour-noise step) for the shipped sample images, zoomed crops that show
+noise, a crop round the brightest lamp that shows the halo guard, and a crop that shows the colour-noise step.
 
     python benchmarks/figures.py --images examples --out docs/images
 
@@ -8,7 +8,9 @@ round the brightest lamp that shows the halo guard.
 image, upscaled 3x with nearest neighbour so noise is visible, for input (brightened by a plain gain so
 it can be seen), CLAHE, Net-S and what ``minelight enhance`` writes. ``lamp.jpg``: a 128x128 crop round
 the brightest small light source of ``--lamp-image``, upscaled 2x: Net-S (as above) without the halo guard,
-with it at the shipped strength, and at 1.
+with it at the shipped strength, and at 1. ``colour_noise.jpg``: a 128x128 crop of the noisiest sample
+(``--lamp-image`` too), upscaled 2x: the fast model (with its guard) without and with the colour-noise step,
+and Net-S as ``minelight enhance`` writes it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from minelight.chroma import FAST_CHROMA, radius_for, reduce_colour_noise
 from minelight.detail import detail_for
 from minelight.enhance import Enhancer
-from minelight.halo import STUDENT_HALO, reduce_halos
+from minelight.halo import STUDENT_HALO, default_strength, reduce_halos
 from minelight.io import list_images, read_image, to_uint8, write_image
 
 
@@ -75,6 +78,22 @@ def lamp_figure(img: np.ndarray, unguarded: Enhancer, out: Path) -> None:
     write_image(out, np.concatenate(zoomed, axis=1), jpeg_quality=95)
 
 
+def colour_figure(img: np.ndarray, out: Path) -> None:
+    """``colour_noise.jpg``: the fast model without and with its colour-noise step, and what ``minelight
+    enhance`` writes with Net-S, on a crop of ``img``'s darker, textured half."""
+    fast = Enhancer("fast", halo=default_strength("fast"))
+    plain = fast.enhance_array(img)
+    y, x = crop_box(plain, 128)
+    gain = 0.45 / max(1e-3, float(img.mean()))
+    panels = [("input x%.0f" % gain, np.clip(img * gain, 0, 1)), ("fast, no step", plain),
+              (f"fast + step {FAST_CHROMA[0]} px", reduce_colour_noise(plain, *FAST_CHROMA)),
+              ("minelight enhance", Enhancer("student", halo=STUDENT_HALO,
+                                             chroma=radius_for("student", None)).enhance_array(img))]
+    zoomed = [label(cv2.resize(p[y:y + 128, x:x + 128], (256, 256), interpolation=cv2.INTER_NEAREST), name)
+              for name, p in panels]
+    write_image(out, np.concatenate(zoomed, axis=1), jpeg_quality=95)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", type=Path, default=Path("examples"))
@@ -84,7 +103,8 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     methods = {"CLAHE": Enhancer("clahe"), "Net-S": Enhancer("student"),
-               "minelight enhance": Enhancer("student", detail=detail_for("student"), halo=STUDENT_HALO)}
+               "minelight enhance": Enhancer("student", detail=detail_for("student"), halo=STUDENT_HALO,
+                                             chroma=radius_for("student", None))}
     rows, crop_rows = [], []
     for path in list_images(args.images):
         img = read_image(path)
@@ -103,7 +123,9 @@ def main() -> None:
     write_image(args.out / "grid.jpg", np.concatenate(rows, axis=0), jpeg_quality=90)
     write_image(args.out / "crops.jpg", np.concatenate(crop_rows, axis=0), jpeg_quality=95)
     lamp_figure(read_image(args.lamp_image), Enhancer("student", detail=detail_for("student")), args.out / "lamp.jpg")
-    print(f"wrote {args.out / 'grid.jpg'}, {args.out / 'crops.jpg'} and {args.out / 'lamp.jpg'}")
+    colour_figure(read_image(args.lamp_image), args.out / "colour_noise.jpg")
+    print(f"wrote {args.out / 'grid.jpg'}, {args.out / 'crops.jpg'}, {args.out / 'lamp.jpg'} and "
+          f"{args.out / 'colour_noise.jpg'}")
 
 
 if __name__ == "__main__":

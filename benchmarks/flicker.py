@@ -6,8 +6,9 @@ The clip is made with the project's degradation synthesiser: one scene (``--fram
 ``--size``, darkened, one seed) and new sensor noise in every frame. Flicker = mean absolute
 frame-to-frame change of the output minus that of the input, over the whole frame (every pixel is
 static); lower is better. The fast model runs with smoothing off (each frame on its own) and on, without
-and with the halo guard at its default strength (smoothing and guard: what videos and `serve` get);
-Net-S and CLAHE (per frame) are shown for reference.
+and with the halo guard at its default strength, and with the guard and the colour-noise step at its
+default (smoothing, guard and step: what videos and `serve` get since 2026-12-03); Net-S and CLAHE (per
+frame) are shown for reference.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from minelight.chroma import FAST_CHROMA
 from minelight.enhance import enhancer_for
 from minelight.halo import FAST_HALO
 from minelight.metrics.temporal import flicker, mean_temporal_change
@@ -33,8 +35,10 @@ def main() -> None:
     args = ap.parse_args()
     runs = [("fast, per frame", "fast", False), ("fast, smoothing on", "fast", True),
             (f"fast, smoothing on, halo guard {FAST_HALO:g}", "fast+halo", True),
+            (f"fast, smoothing on, halo guard, colour-noise step {FAST_CHROMA[0]} px", "fast+halo+chroma", True),
+            ("fast, per frame, halo guard, colour-noise step", "fast+halo+chroma", False),
             ("Net-S, per frame", "student", False), ("CLAHE, per frame", "clahe", False)]
-    enhancers = {m: enhancer_for(m) for m in ("fast", "fast+halo", "student", "clahe")}
+    enhancers = {m: enhancer_for(m) for m in ("fast", "fast+halo", "fast+halo+chroma", "student", "clahe")}
     results = {name: [] for name, _, _ in runs}
     input_change = []
     for seed in range(args.seeds):
