@@ -86,7 +86,7 @@ def colour_figure(img: np.ndarray, out: Path) -> None:
     y, x = crop_box(plain, 128)
     gain = 0.45 / max(1e-3, float(img.mean()))
     panels = [("input x%.0f" % gain, np.clip(img * gain, 0, 1)), ("fast, no step", plain),
-              (f"fast + step {FAST_CHROMA[0]} px", reduce_colour_noise(plain, *FAST_CHROMA)),
+              (f"fast + step {FAST_CHROMA} px", reduce_colour_noise(plain, FAST_CHROMA)),
               ("minelight enhance", Enhancer("student", halo=STUDENT_HALO,
                                              chroma=radius_for("student", None)).enhance_array(img))]
     zoomed = [label(cv2.resize(p[y:y + 128, x:x + 128], (256, 256), interpolation=cv2.INTER_NEAREST), name)

@@ -35,7 +35,7 @@ def main() -> None:
     args = ap.parse_args()
     runs = [("fast, per frame", "fast", False), ("fast, smoothing on", "fast", True),
             (f"fast, smoothing on, halo guard {FAST_HALO:g}", "fast+halo", True),
-            (f"fast, smoothing on, halo guard, colour-noise step {FAST_CHROMA[0]} px", "fast+halo+chroma", True),
+            (f"fast, smoothing on, halo guard, colour-noise step {FAST_CHROMA} px", "fast+halo+chroma", True),
             ("fast, per frame, halo guard, colour-noise step", "fast+halo+chroma", False),
             ("Net-S, per frame", "student", False), ("CLAHE, per frame", "clahe", False)]
     enhancers = {m: enhancer_for(m) for m in ("fast", "fast+halo", "fast+halo+chroma", "student", "clahe")}

@@ -18,11 +18,11 @@ import numpy as np
 
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # BT.601; they sum to 1, so the luma of d is 0
 SUBSAMPLE = 2  # the coefficients are fitted at 1/SUBSAMPLE of the image's size
-CHROMA_EPS = 1e-2  # guided-filter regularisation in luma^2 for methods without a chosen one: colour edges
-                   # whose luma std over the window is well above sqrt(eps) stay sharp
-# (radius px, eps) that minelight enhance, videos and serve apply, chosen on SICE validation (docs/colour_noise.md)
-STUDENT_CHROMA = (0, CHROMA_EPS)
-FAST_CHROMA = (4, 1e-3)
+# Chosen on SICE validation for both networks (docs/colour_noise.md):
+CHROMA_EPS = 1e-3  # guided-filter regularisation in luma^2: colour edges whose luma std over the window is
+                   # well above sqrt(eps) ~ 0.03 stay sharp
+STUDENT_CHROMA = 4  # radius (px) minelight enhance, videos and serve apply after Net-S
+FAST_CHROMA = 4  # and after the fast model
 
 
 def check_radius(value: int) -> int:
@@ -32,15 +32,9 @@ def check_radius(value: int) -> int:
     return int(value)
 
 
-def default_setting(method: str) -> tuple[int, float]:
-    """(radius px, eps) of the step ``minelight enhance`` and ``serve`` apply to ``method`` (radius 0 = off);
-    methods without a chosen one: off, eps ``CHROMA_EPS``."""
-    return {"student": STUDENT_CHROMA, "fast": FAST_CHROMA}.get(method, (0, CHROMA_EPS))
-
-
 def default_radius(method: str) -> int:
     """The radius ``minelight enhance`` and ``serve`` apply to ``method`` unless told otherwise (0 = off)."""
-    return default_setting(method)[0]
+    return {"student": STUDENT_CHROMA, "fast": FAST_CHROMA}.get(method, 0)
 
 
 def radius_for(method: str, given: int | None) -> int:

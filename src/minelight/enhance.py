@@ -23,7 +23,7 @@ import torch
 from .baselines import BASELINES
 from .brightness import adjust_brightness, check_brightness
 from .checkpoint import WeightsError, load_weights
-from .chroma import FAST_CHROMA, check_radius, default_radius, default_setting, reduce_colour_noise
+from .chroma import FAST_CHROMA, check_radius, default_radius, reduce_colour_noise
 from .detail import DetailConfig, restore_detail
 from .exposure import apply_exposure, parse_weights
 from .halo import STUDENT_HALO, check_strength, default_strength, guard_correction, reduce_halos
@@ -57,7 +57,7 @@ def enhancer_for(name: str, **kwargs) -> Enhancer:
                          f"{', '.join('+' + s for s in POST_STEPS)}")
     return Enhancer(method, detail=DetailConfig() if "detail" in steps else None,
                     halo=(default_strength(method) or STUDENT_HALO) if "halo" in steps else 0.0,
-                    chroma=(default_radius(method) or FAST_CHROMA[0]) if "chroma" in steps else 0,
+                    chroma=(default_radius(method) or FAST_CHROMA) if "chroma" in steps else 0,
                     exposure="exposure" in steps, **kwargs)
 
 
@@ -95,8 +95,7 @@ class Enhancer:
     ``halo``: strength 0-1 of the halo guard applied after that (:mod:`minelight.halo`; 0 = off;
     ``minelight enhance`` uses ``STUDENT_HALO`` for Net-S).
     ``chroma``: radius (px) of the colour-noise step applied after the guard (:mod:`minelight.chroma`;
-    0 = off; its eps is the one chosen for the method; ``minelight enhance`` uses the method's radius,
-    ``minelight.chroma.default_setting``).
+    0 = off; ``minelight enhance`` uses the method's default, ``minelight.chroma.default_radius``).
     ``exposure``: apply the per-image exposure step whose coefficients the weights' header carries
     (:mod:`minelight.exposure`; key ``exposure``), after the halo guard; weights without them: no step.
     """
@@ -106,7 +105,6 @@ class Enhancer:
                  brightness: float = 1.0, halo: float = 0.0, exposure: bool = False, chroma: int = 0):
         self.tile = tile
         self.chroma = check_radius(chroma)
-        self.chroma_eps = default_setting(method)[1]
         self.detail = detail
         self.halo = check_strength(halo)
         self.brightness = check_brightness(brightness)
@@ -154,7 +152,7 @@ class Enhancer:
         out = self._enhance_fast(img, smoother) if self.method == "fast" else self._enhance_still(img)
         out = out if self.detail is None else restore_detail(img, out, self.detail)
         halo = 0.0 if self.method == "fast" else self.halo  # the fast model's guard is inside its correction
-        out = reduce_colour_noise(reduce_halos(img, out, halo), self.chroma, self.chroma_eps)
+        out = reduce_colour_noise(reduce_halos(img, out, halo), self.chroma)
         out = apply_exposure(img, out, self.exposure)
         return adjust_brightness(out, self.brightness)
 
