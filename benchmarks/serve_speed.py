@@ -8,6 +8,7 @@ time until a camera that came back is live again.
    the client's clock: both are this machine's monotonic clock), median and p95.
 2. 1, 2 and 4 such cameras at once: enhanced FPS per camera, share of decoded frames dropped, CPU (% of one
    core) and RSS of each camera's process, over ``--seconds``.
+   ``--chroma N`` gives every camera that colour-noise radius (``0``: the step off) in 1 and 2.
 3. A real RTSP camera (rtsp-server-perl + ffmpeg, as in the tests) killed and started again: seconds from
    its restart until the gateway reports it live, next to how long a fresh PyAV reader needs for its first
    frame from the restarted server (the part no gateway can avoid).
@@ -63,8 +64,8 @@ def camera_pids(server: ServeProcess) -> list[int]:
     return pids
 
 
-def latency(clip: Path, tmp: Path, seconds: float) -> list[str]:
-    server = ServeProcess(["--source", str(clip), "--port", "0"], tmp / "lat.log")
+def latency(clip: Path, tmp: Path, seconds: float, extra: list[str] = ()) -> list[str]:
+    server = ServeProcess(["--source", str(clip), "--port", "0", *extra], tmp / "lat.log")
     try:
         wait_for(lambda: set(server.states().values()) == {"live"}, 120)
         time.sleep(2.0)
@@ -82,8 +83,8 @@ def latency(clip: Path, tmp: Path, seconds: float) -> list[str]:
             f"{statistics.median(samples):.1f} | {p95:.1f} | {max(samples):.1f} |"]
 
 
-def load(clip: Path, tmp: Path, cameras: int, seconds: float) -> str:
-    args = sum((["--source", str(clip)] for _ in range(cameras)), []) + ["--port", "0"]
+def load(clip: Path, tmp: Path, cameras: int, seconds: float, extra: list[str] = ()) -> str:
+    args = sum((["--source", str(clip)] for _ in range(cameras)), []) + ["--port", "0", *extra]
     server = ServeProcess(args, tmp / f"load{cameras}.log")
     try:
         wait_for(lambda: set(server.states().values()) == {"live"}, 180)
@@ -154,16 +155,18 @@ def main() -> None:
     ap.add_argument("--cameras", default="1,2,4")
     ap.add_argument("--trials", type=int, default=3, help="camera restarts to time")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--chroma", type=int, help="every camera's colour-noise radius (default: the method's)")
     args = ap.parse_args()
+    extra = [] if args.chroma is None else ["--chroma", str(args.chroma)]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         clip = write_clip(tmp / "cam720.mp4", frames=100, size=(720, 1280), fps=25, seed=1)
         lines = ["## Latency", "", "| setup | frames | median ms | p95 ms | max ms |", "|---|---|---|---|---|",
-                 *latency(clip, tmp, args.seconds), "",
+                 *latency(clip, tmp, args.seconds, extra), "",
                  "## Load: 720p25 cameras at once (method fast, onnxruntime, 1 thread per camera)", "",
                  "| cameras | enhanced FPS per camera (min–max) | dropped | CPU per camera | RSS per camera | "
                  "RSS of the web process |", "|---|---|---|---|---|---|"]
-        lines += [load(clip, tmp, int(n), args.seconds) for n in args.cameras.split(",")]
+        lines += [load(clip, tmp, int(n), args.seconds, extra) for n in args.cameras.split(",")]
         if RtspCamera.available:
             lines += ["", "## A camera that came back (RTSP over UDP, 720p, killed and restarted)", "",
                       "| trial | restart → live in the gateway (s) | restart → first frame, bare PyAV reader (s) |",

@@ -317,6 +317,9 @@ def serve(config: Optional[Path] = typer.Option(None, "--config", help="TOML fil
           port: int = typer.Option(8080, "--port", help="Port (quick start; 0 = any free one)."),
           token: Optional[list[str]] = typer.Option(None, "--token", help="Access token (quick start; repeatable)."),
           method: str = typer.Option("fast", "--method", "-m", help="Enhancement method (quick start)."),
+          chroma: Optional[int] = typer.Option(None, "--chroma",
+                                               help="Colour-noise step radius in px (quick start; 0 = off, cheaper; "
+                                                    "default: the method's)."),
           check: bool = typer.Option(False, "--check", help="Validate the configuration and exit.")):
     """Serve live enhanced camera streams: MJPEG, snapshots, a web page, /healthz, /metrics."""
     from .serve.config import load_config, quick_config
@@ -324,7 +327,7 @@ def serve(config: Optional[Path] = typer.Option(None, "--config", help="TOML fil
     if (config is None) == (not source):
         raise ValueError("give either --config FILE or one or more --source URL")
     cfg = load_config(config) if config is not None else quick_config(list(source), host, port, list(token or ()),
-                                                                         method)
+                                                                         method, chroma)
     if check:
         typer.echo(f"{config or 'quick start'}: {len(cfg.cameras)} camera(s), valid")
         return

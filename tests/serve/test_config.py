@@ -55,6 +55,13 @@ def test_quick_start_names_cameras_from_sources():
     assert name_from_source("rtsp://h/", 2, set()) == "cam2"
 
 
+def test_quick_start_passes_the_colour_noise_radius_and_checks_it():
+    assert [c.chroma for c in quick_config(["a.mp4", "b.mp4"], "127.0.0.1", 0, [], chroma=0).cameras] == [0, 0]
+    assert quick_config(["a.mp4"], "127.0.0.1", 0, []).cameras[0].chroma is None  # the method's default
+    with pytest.raises(ConfigError, match=r"--source\[1\]\.chroma"):
+        quick_config(["a.mp4"], "127.0.0.1", 0, [], chroma=-1)
+
+
 runner = CliRunner()
 
 

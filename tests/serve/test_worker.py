@@ -53,3 +53,12 @@ def test_pipeline_takes_the_halo_guard_from_the_config_or_the_method():
     assert CameraPipeline(CameraConfig("a", "x", method="clahe", halo=0.5)).enhancer.halo == 0.5
     for method in ("fast", "clahe"):
         assert CameraPipeline(CameraConfig("a", "x", method=method)).enhancer.halo == default_strength(method)
+
+
+def test_pipeline_takes_the_colour_noise_radius_from_the_config_or_the_method():
+    from minelight.chroma import default_radius
+
+    assert CameraPipeline(CameraConfig("a", "x", method="fast", chroma=0)).enhancer.chroma == 0
+    assert CameraPipeline(CameraConfig("a", "x", method="clahe", chroma=2)).enhancer.chroma == 2
+    for method in ("fast", "clahe"):
+        assert CameraPipeline(CameraConfig("a", "x", method=method)).enhancer.chroma == default_radius(method)

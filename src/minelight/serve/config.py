@@ -200,12 +200,15 @@ def name_from_source(source: str, index: int, taken: set[str]) -> str:
     return tail if NAME_PATTERN.fullmatch(tail or "-") and tail not in taken else f"cam{index}"
 
 
-def quick_config(sources: list[str], host: str, port: int, tokens: list[str], method: str = "fast") -> ServeConfig:
-    """The config of ``minelight serve --source URL [--source URL ...]``."""
+def quick_config(sources: list[str], host: str, port: int, tokens: list[str], method: str = "fast",
+                 chroma: int | None = None) -> ServeConfig:
+    """The config of ``minelight serve --source URL [--source URL ...]`` (``chroma``: every camera's colour-noise
+    radius; ``None``: the method's default)."""
     cameras, taken = [], set()
     for i, source in enumerate(sources, 1):
         name = name_from_source(source, i, taken)
         taken.add(name)
-        cameras.append(camera_from_table(f"--source[{i}]", {"name": name, "source": source, "method": method}))
+        table = {"name": name, "source": source, "method": method} | ({} if chroma is None else {"chroma": chroma})
+        cameras.append(camera_from_table(f"--source[{i}]", table))
     return ServeConfig(server_from_table({"host": host, "port": port, "tokens": list(tokens)}),
                        check_cameras(cameras))
