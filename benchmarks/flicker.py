@@ -7,8 +7,8 @@ The clip is made with the project's degradation synthesiser: one scene (``--fram
 frame-to-frame change of the output minus that of the input, over the whole frame (every pixel is
 static); lower is better. The fast model runs with smoothing off (each frame on its own) and on, without
 and with the halo guard at its default strength, and with the guard and the colour-noise step at its
-default (smoothing, guard and step: what videos and `serve` get since 2026-12-03); Net-S and CLAHE (per
-frame) are shown for reference.
+radius (smoothing and guard: what videos and `serve` get by default; the step with `--chroma 4`); Net-S and
+CLAHE (per frame) are shown for reference.
 """
 
 from __future__ import annotations

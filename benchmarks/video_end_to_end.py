@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from minelight.enhance import Enhancer
+from minelight.chroma import radius_for
 from minelight.halo import default_strength
 from minelight.io import from_uint8, to_uint8
 from minelight.temporal import SmoothingConfig, TemporalSmoother
@@ -33,6 +34,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="enhancement threads (0: as `minelight enhance` picks)")
     ap.add_argument("--preset", default="ultrafast", help="x264 preset of the output (the input is veryfast)")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--chroma", type=int, help="colour-noise radius (default: the method's, as `minelight enhance`)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.mp4", Path(tmp) / "out.mp4"
@@ -47,7 +49,8 @@ def main() -> None:
             decoded = sum(1 for _ in reader)
         decode_s = time.perf_counter() - t0
         enhancer = Enhancer(args.method, threads=enhance_threads(args.method, args.threads), backend=args.backend,
-                            halo=default_strength(args.method))  # the halo guard, as `minelight enhance` runs it
+                            halo=default_strength(args.method),  # the guard and colour-noise step, as
+                            chroma=radius_for(args.method, args.chroma, video=True))  # `minelight enhance` runs them
         result = enhance_video(enhancer, src, dst, progress=False, preset=args.preset)
         smoother = TemporalSmoother(SmoothingConfig())  # enhancement alone, same frames, same run
         inputs = [from_uint8(f) for f in frames]
@@ -61,7 +64,8 @@ def main() -> None:
                 writer.write(frames[i % len(frames)])
         encode_preset_s = time.perf_counter() - t0
     lines = [f"Clip: 1280x720, {decoded} frames, H.264 (written with x264 veryfast, crf 20). Method {args.method}, "
-             f"backend {enhancer.backend}, output x264 {args.preset}, crf 20, smoothing on.", "",
+             f"backend {enhancer.backend}, output x264 {args.preset}, crf 20, smoothing on, colour-noise radius "
+             f"{enhancer.chroma}.", "",
              "| stage | FPS |", "|---|---|",
              f"| decode only | {decoded / decode_s:.1f} |", f"| encode only, veryfast | {args.frames / encode_s:.1f} |",
              f"| encode only, {args.preset} | {args.frames / encode_preset_s:.1f} |",

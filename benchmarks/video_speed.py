@@ -8,8 +8,8 @@ project's synthesiser into a static scene with new sensor noise in every frame (
 scene seed and a per-frame noise generator; 4 such frames are cycled). The fast model runs in video mode
 (temporal smoothing of its correction and output on); ``fast+halo`` adds the halo guard at the fast
 model's default strength, as videos and ``minelight serve`` got it since 2026-12-02; ``fast+halo+chroma``
-adds the colour-noise step at the fast model's default (``minelight.chroma``), as they get it since
-2026-12-03. ``--methods`` picks some of the rows (``METHOD:BACKEND``, comma-separated). Peak RSS includes
+adds the colour-noise step at the fast model's image default (``minelight.chroma``; videos and ``serve``
+get it with ``--chroma 4``). ``--methods`` picks some of the rows (``METHOD:BACKEND``, comma-separated). Peak RSS includes
 the 4 float32 frames (4 x H x W x 12 bytes: 11, 42, 95 MiB).
 Timed: ``Enhancer.enhance_array`` on float32 frames, after warm-up frames.
 """

@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from minelight.chroma import (FAST_CHROMA, LUMA_WEIGHTS, check_radius, default_radius, radius_for,
+from minelight.chroma import (FAST_CHROMA, FAST_VIDEO_CHROMA, LUMA_WEIGHTS, check_radius, default_radius, radius_for,
                               reduce_colour_noise)
 from minelight.enhance import Enhancer, enhancer_for
 
@@ -61,7 +61,8 @@ def test_a_bad_radius_is_refused(bad):
 
 def test_defaults_per_method():
     assert default_radius("clahe") == 0 and radius_for("clahe", 3) == 3
-    assert radius_for("student", None) == default_radius("student")
+    assert radius_for("student", None) == default_radius("student") == default_radius("student", video=True) > 0
+    assert default_radius("fast") == FAST_CHROMA > 0 and radius_for("fast", None, video=True) == FAST_VIDEO_CHROMA == 0
     assert enhancer_for("fast+chroma").chroma == FAST_CHROMA and enhancer_for("fast").chroma == 0
     clahe = enhancer_for("clahe+halo+chroma")
     assert (clahe.chroma, clahe.halo > 0) == (FAST_CHROMA, True)

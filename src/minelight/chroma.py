@@ -21,8 +21,12 @@ SUBSAMPLE = 2  # the coefficients are fitted at 1/SUBSAMPLE of the image's size
 # Chosen on SICE validation for both networks (docs/colour_noise.md):
 CHROMA_EPS = 1e-3  # guided-filter regularisation in luma^2: colour edges whose luma std over the window is
                    # well above sqrt(eps) ~ 0.03 stay sharp
-STUDENT_CHROMA = 4  # radius (px) minelight enhance, videos and serve apply after Net-S
-FAST_CHROMA = 4  # and after the fast model
+STUDENT_CHROMA = 4  # radius (px) minelight enhance applies after Net-S (images, videos, serve)
+FAST_CHROMA = 4  # and after the fast model on images
+# Videos and serve with the fast model: off by default. The step costs ~15 ms of a 720p frame, which took the
+# fast model below its 30 FPS (720p, enhancement) and 25 FPS (end to end) targets and made a 720p25 camera in
+# serve drop a third of its frames on a 2-core machine (docs/colour_noise.md); --chroma 4 / chroma = 4 turns it on.
+FAST_VIDEO_CHROMA = 0
 
 
 def check_radius(value: int) -> int:
@@ -32,14 +36,15 @@ def check_radius(value: int) -> int:
     return int(value)
 
 
-def default_radius(method: str) -> int:
-    """The radius ``minelight enhance`` and ``serve`` apply to ``method`` unless told otherwise (0 = off)."""
-    return {"student": STUDENT_CHROMA, "fast": FAST_CHROMA}.get(method, 0)
+def default_radius(method: str, video: bool = False) -> int:
+    """The radius ``minelight enhance`` applies to ``method`` unless told otherwise (0 = off); ``video``: for
+    videos, live streams and ``serve``."""
+    return {"student": STUDENT_CHROMA, "fast": FAST_VIDEO_CHROMA if video else FAST_CHROMA}.get(method, 0)
 
 
-def radius_for(method: str, given: int | None) -> int:
+def radius_for(method: str, given: int | None, video: bool = False) -> int:
     """``given`` where one was given (not ``None``; checked where it is used), else ``method``'s default."""
-    return default_radius(method) if given is None else given
+    return default_radius(method, video) if given is None else given
 
 
 def _box(x: np.ndarray, radius: int) -> np.ndarray:

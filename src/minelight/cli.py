@@ -169,8 +169,9 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                                                       "for student and fast, 0 for other methods; docs/halos.md)."),
             chroma: Optional[int] = typer.Option(None, "--chroma",
                                                  help="Colour-noise step: radius in px of the luma-guided chroma "
-                                                      "smoothing (0 = off; default: the radius chosen for student "
-                                                      "and fast, 0 for other methods; docs/colour_noise.md)."),
+                                                      "smoothing (0 = off; default: 4 for student, and for fast on "
+                                                      "images; 0 for fast on video, where it costs frame rate, and "
+                                                      "for other methods; docs/colour_noise.md)."),
             exposure: bool = typer.Option(True, "--exposure/--no-exposure",
                                           help="Images with student: the per-image exposure step the weights "
                                                "carry (minelight.exposure; not applied to video)."),
@@ -212,7 +213,8 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
     from .video_job import enhance_threads, enhance_video
 
     enhancer = Enhancer(method, weights, enhance_threads(method, threads), backend, detail=detail_for(method, detail),
-                        brightness=brightness, halo=strength_for(method, halo), chroma=radius_for(method, chroma))
+                        brightness=brightness, halo=strength_for(method, halo),
+                        chroma=radius_for(method, chroma, video=True))
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
     else:
@@ -253,7 +255,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
     enhancer = Enhancer(method, weights, threads, backend, tile, detail_for(method, detail), brightness,
                         strength_for(method, halo), exposure and method == "student" and not sequence,
-                        radius_for(method, chroma))
+                        radius_for(method, chroma, video=sequence))
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
     smoother = TemporalSmoother() if sequence else None
@@ -318,8 +320,8 @@ def serve(config: Optional[Path] = typer.Option(None, "--config", help="TOML fil
           token: Optional[list[str]] = typer.Option(None, "--token", help="Access token (quick start; repeatable)."),
           method: str = typer.Option("fast", "--method", "-m", help="Enhancement method (quick start)."),
           chroma: Optional[int] = typer.Option(None, "--chroma",
-                                               help="Colour-noise step radius in px (quick start; 0 = off, cheaper; "
-                                                    "default: the method's)."),
+                                               help="Colour-noise step radius in px (quick start; 0 = off; "
+                                                    "default: the method's for video: 0 for fast, 4 for student)."),
           check: bool = typer.Option(False, "--check", help="Validate the configuration and exit.")):
     """Serve live enhanced camera streams: MJPEG, snapshots, a web page, /healthz, /metrics."""
     from .serve.config import load_config, quick_config

@@ -113,7 +113,7 @@ class CameraPipeline:
         self.cfg = cfg
         halo = strength_for(cfg.method, cfg.halo)
         self.enhancer = Enhancer(cfg.method, threads=cfg.threads, backend="auto", brightness=cfg.brightness,
-                                 halo=halo, chroma=radius_for(cfg.method, cfg.chroma))
+                                 halo=halo, chroma=radius_for(cfg.method, cfg.chroma, video=True))
         self.smoother = TemporalSmoother() if cfg.method == "fast" else None
 
     def resize(self, frame: np.ndarray) -> np.ndarray:
