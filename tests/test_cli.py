@@ -352,31 +352,21 @@ def test_pairs_of_a_missing_or_empty_folder_is_one_line(tmp_path):
                                                               str(tmp_path / "o")]))
 
 
-def test_enhance_halo_option(tmp_path, image_folder):
-    plain, guarded = tmp_path / "p", tmp_path / "g"
+@pytest.mark.parametrize("option, good, bad, message", [
+    ("--halo", "1", ("1.5", "-0.5"), "strength must be in"),
+    ("--chroma", "4", ("-3",), "radius must be"),
+])
+def test_enhance_post_step_options(tmp_path, image_folder, option, good, bad, message):
+    plain, stepped = tmp_path / "p", tmp_path / "s"
     assert runner.invoke(app, ["enhance", str(image_folder), "-o", str(plain), "-m", "clahe"]).exit_code == 0
-    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(guarded), "-m", "clahe", "--halo", "1"])
+    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(stepped), "-m", "clahe", option, good])
     assert result.exit_code == 0, result.output
-    assert not np.array_equal(read_image(plain / "im0.png"), read_image(guarded / "im0.png"))
-    line = _one_line_error(runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "x"),
-                                               "--halo", "1.5"]))
-    assert "strength must be in" in line
-    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
-    line = _one_line_error(runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "y"),
-                                               "--halo", "-0.5"]))
-    assert "strength must be in" in line
-
-
-def test_enhance_chroma_option(tmp_path, image_folder):
-    plain, smoothed = tmp_path / "p", tmp_path / "s"
-    assert runner.invoke(app, ["enhance", str(image_folder), "-o", str(plain), "-m", "clahe"]).exit_code == 0
-    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(smoothed), "-m", "clahe", "--chroma", "4"])
-    assert result.exit_code == 0, result.output
-    assert not np.array_equal(read_image(plain / "im0.png"), read_image(smoothed / "im0.png"))
-    line = _one_line_error(runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "x"),
-                                               "--chroma", "-3"]))
-    assert "radius must be" in line
-    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+    assert not np.array_equal(read_image(plain / "im0.png"), read_image(stepped / "im0.png"))
+    for k, value in enumerate(bad):
+        out = tmp_path / f"x{k}"
+        assert message in _one_line_error(runner.invoke(app, ["enhance", str(image_folder), "-o", str(out),
+                                                              option, value]))
+        assert not out.exists() or not any(out.iterdir())
 
 
 def test_enhance_brightness_option(tmp_path, image_folder):
