@@ -7,10 +7,10 @@ the same frames: ``--frame`` (default: a shipped example) resized to the resolut
 project's synthesiser into a static scene with new sensor noise in every frame (``degrade`` with one
 scene seed and a per-frame noise generator; 4 such frames are cycled). The fast model runs in video mode
 (temporal smoothing of its correction and output on); ``fast+halo`` adds the halo guard at the fast
-model's default strength, as videos and ``minelight serve`` got it since 2026-12-02; ``fast+halo+chroma``
+model's default strength, as videos and ``minelight serve`` get it since 2026-12-02; ``fast+halo+chroma``
 adds the colour-noise step at the fast model's image default (``minelight.chroma``; videos and ``serve``
-get it with ``--chroma 4``). ``--methods`` picks some of the rows (``METHOD:BACKEND``, comma-separated). Peak RSS includes
-the 4 float32 frames (4 x H x W x 12 bytes: 11, 42, 95 MiB).
+get it with ``--chroma 4``). ``--methods`` picks some of the rows (``METHOD:BACKEND``, comma-separated).
+Peak RSS includes the 4 float32 frames (4 x H x W x 12 bytes: 11, 42, 95 MiB).
 Timed: ``Enhancer.enhance_array`` on float32 frames, after warm-up frames.
 """
 
@@ -28,8 +28,8 @@ import cv2
 import numpy as np
 
 RESOLUTIONS = ((360, 640), (720, 1280), (1080, 1920))
-METHODS = (("fast+halo+chroma", "onnxruntime"), ("fast+halo", "onnxruntime"), ("fast", "onnxruntime"), ("fast", "torch"), ("student", "torch"),
-           ("clahe", "numpy"), ("lime", "numpy"))
+METHODS = (("fast+halo+chroma", "onnxruntime"), ("fast+halo", "onnxruntime"), ("fast", "onnxruntime"),
+           ("fast", "torch"), ("student", "torch"), ("clahe", "numpy"), ("lime", "numpy"))
 DEFAULT_FRAME = Path(__file__).resolve().parents[1] / "examples" / "chelsea_dark.jpg"
 
 

@@ -46,7 +46,7 @@ def test_enhance_student_restores_detail_with_detail_and_by_default_only_if_chos
                                + ([flag] if flag else []))
         assert result.exit_code == 0, result.output
         expected = Enhancer("student", student_weights, backend="auto", detail=detail, halo=STUDENT_HALO,
-                            chroma=default_radius("student")).enhance_array(read_image(src))  # the guard is on by default
+                            chroma=default_radius("student")).enhance_array(read_image(src))  # guard, step: default
         np.testing.assert_allclose(read_image(dst), from_uint8(to_uint8(expected)), atol=1.5 / 255)
     assert not np.array_equal(read_image(tmp_path / "--detail.png"), read_image(tmp_path / "--no-detail.png"))
 

@@ -36,7 +36,7 @@ from .temporal import TemporalSmoother
 from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward, tiled_local
 
 NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
-# "METHOD+STEP" in a benchmark: the detail restoration, the halo guard, the per-image exposure step
+# "METHOD+STEP" in a benchmark: the detail restoration, the halo guard, the colour-noise step, the exposure step
 POST_STEPS = ("detail", "halo", "chroma", "exposure")
 
 
@@ -97,7 +97,7 @@ class Enhancer:
     ``chroma``: radius (px) of the colour-noise step applied after the guard (:mod:`minelight.chroma`;
     0 = off; ``minelight enhance`` uses the method's default, ``minelight.chroma.default_radius``).
     ``exposure``: apply the per-image exposure step whose coefficients the weights' header carries
-    (:mod:`minelight.exposure`; key ``exposure``), after the halo guard; weights without them: no step.
+    (:mod:`minelight.exposure`; key ``exposure``), after the colour-noise step; weights without them: no step.
     """
 
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
