@@ -59,14 +59,15 @@ def luma_image(img: np.ndarray) -> np.ndarray:
     return _three(cv2.transform(np.ascontiguousarray(img, dtype=np.float32), LUMA_WEIGHTS[None]))
 
 
-def luma_guided(enhancer: Enhancer, img: np.ndarray) -> np.ndarray:
+def luma_guided(enhancer: Enhancer, img: np.ndarray, radius: int | None = None) -> np.ndarray:
     """The fast model on a still (no smoothing), its guarded correction made luma-guided."""
     model = enhancer.model
     h, w = low_resolution_size(img.shape[0], img.shape[1], model.config.low_side)
     low = _area_resize(img, h, w)
     (correction,) = enhancer.runner(_nchw(low), np.zeros((1, 6, h, w), np.float32), np.zeros((1, 1, h, w), np.float32))
     guarded = guard_correction(low, correction, enhancer.halo)
-    folded = luma_guided_correction(low, guarded, model.config.radius, float(model.log_eps.detach().exp()))
+    radius = model.config.radius if radius is None else radius
+    folded = luma_guided_correction(low, guarded, radius, float(model.log_eps.detach().exp()))
     return apply_correction_array(folded, luma_image(img))
 
 
@@ -78,6 +79,7 @@ def main() -> None:
     ap.add_argument("--niqe", action="store_true", help="also the mean NIQE of the first set's outputs")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--luma-guided", action="store_true", help="fast: the luma-guided correction instead")
+    ap.add_argument("--luma-radius", type=int, help="its window radius in low-resolution px (default: the model's)")
     args = ap.parse_args()
     enhancer = Enhancer(args.method, args.weights, threads=args.threads, halo=strength_for(args.method, None))
     rows = {c: [] for c in CANDIDATES}
@@ -86,7 +88,7 @@ def main() -> None:
     for index, folder in enumerate(args.pairs):
         scores = {c: ([], []) for c in CANDIDATES}
         for _, low, high in load_pairs(folder):
-            out = luma_guided(enhancer, low) if args.luma_guided else enhancer.enhance_array(low)
+            out = luma_guided(enhancer, low, args.luma_radius) if args.luma_guided else enhancer.enhance_array(low)
             for radius, eps in CANDIDATES:
                 final = quantise8(reduce_colour_noise(out, radius, eps))
                 scores[radius, eps][0].append(METRICS["psnr"].fn(final, high))
