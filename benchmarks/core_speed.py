@@ -4,8 +4,9 @@
 
 Times Net-S with PyTorch (``Enhancer.enhance_tensor``: the network, padding and clamping), with
 onnxruntime from the shipped ``student.onnx`` (``Enhancer.enhance_array``), and with onnxruntime followed
-by the halo guard (what ``minelight enhance`` does by default since 2026-12-02's sixth session), and by
-the detail restoration and the halo guard (``minelight enhance --detail``), no file I/O, after two warm-up
+by the halo guard (what ``minelight enhance`` did by default from 2026-12-02's sixth session), by the halo
+guard and the colour-noise step (its default since 2026-12-03), and by the detail restoration and the halo
+guard (``minelight enhance --detail`` before the step), no file I/O, after two warm-up
 runs; the variants alternate run by run so that all see the same machine load. Also prints parameters
 and MACs at 256x256 for both shipped models.
 """
@@ -29,6 +30,7 @@ def time_backends(height: int, width: int, runs: int, threads: int) -> dict[str,
     img = x[0].permute(1, 2, 0).numpy()
     variants = {"torch": ("student", "torch"), "onnxruntime": ("student", "onnxruntime"),
                 "onnxruntime+halo": ("student+halo", "onnxruntime"),
+                "onnxruntime+halo+chroma": ("student+halo+chroma", "onnxruntime"),
                 "onnxruntime+detail+halo": ("student+detail+halo", "onnxruntime")}
     calls = {}
     for name, (method, backend) in variants.items():
