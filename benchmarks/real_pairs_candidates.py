@@ -9,6 +9,8 @@ detail step, halo guard; the fast model on stills with its folded guard, without
 the guard (the rules written before the guard existed scored the fast model without one); the guard's
 strength is otherwise the method's default, as `minelight enhance` applies it; `--niqe` adds the mean NIQE
 of the outputs (no reference; lower is better).
+The colour-noise step that `minelight enhance` adds since 2026-12-03 is not applied, so that the numbers stay
+comparable with every rule scored before it (it is chosen after the network, docs/colour_noise.md).
 Outputs are quantised to 8 bits; PSNR and SSIM on RGB without GT-mean; mean over all pairs. The rule that
 uses these numbers is in docs/real_pairs.md.
 """
