@@ -6,8 +6,8 @@ the pairs of each set, and the mean NIQE of the first set's outputs (`--niqe`).
     python benchmarks/colour_noise.py --method student --pairs data/sice_val data/sice_val_noisy --niqe
 
 `--luma-guided` (fast model only) scores instead the fast model with its correction fitted again against the
-luma of its low-resolution view and applied to the frame's luma (`luma_guided_correction` below; candidate L
-of docs/colour_noise.md, not adopted).
+luma of a view of the frame and applied to the frame's luma (`minelight.chroma.fold_colour_noise`; candidates
+L, L1 and LV of docs/colour_noise.md; `--luma-view 320 --luma-radius 1` is what videos and `serve` apply).
 
 The rule that reads these numbers is in docs/colour_noise.md.
 """
@@ -17,58 +17,30 @@ from __future__ import annotations
 import argparse
 import time
 
-import cv2
 import numpy as np
 
-from minelight.chroma import CHROMA_EPS, LUMA_WEIGHTS, _box, _three, reduce_colour_noise
+from minelight.chroma import CHROMA_EPS, fold_colour_noise, reduce_colour_noise
 from minelight.data import load_pairs
 from minelight.enhance import Enhancer, _area_resize, _nchw
 from minelight.halo import guard_correction, strength_for
-from minelight.models.fast import apply_correction_array, low_resolution_size
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
+from minelight.models.fast import low_resolution_size
 
 CANDIDATES = ((0, CHROMA_EPS), (2, 1e-2), (4, 1e-2), (8, 1e-2), (4, 1e-3), (8, 1e-3))  # (radius px, eps luma^2)
 
 
-def luma_guided_correction(low: np.ndarray, correction: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """The colour-noise step folded into the fast model's correction, so it costs no extra pass at full
-    resolution.
-
-    ``low``: the ``(h, w, 3)`` downsampled frame the model saw; ``correction``: its ``(1, 6, h, w)`` output
-    (gain A in channels 0-2, offset b in 3-5; the frame is ``A * x + b``), guard included. Each channel of the
-    corrected ``low`` is fitted again in every ``(2 radius + 1)^2`` window as ``a * Y + b'`` with the luma
-    ``Y`` of ``low`` as the guide (divided by the frame's mean plus 0.02, as the model divides its guide;
-    ``eps`` in those units). Returns ``(1, 6, h, w)`` float32 ``[a, b']`` to apply to the frame's luma
-    (``luma_image``) instead of the frame, so the input's colour noise never reaches the output."""
-    gain, offset = correction[0, :3].transpose(1, 2, 0), correction[0, 3:].transpose(1, 2, 0)
-    target = np.clip(gain * low + offset, 0.0, 1.0).astype(np.float32)
-    scale = np.float32(low.mean() + 0.02)
-    y = cv2.transform(np.ascontiguousarray(low, dtype=np.float32), LUMA_WEIGHTS[None]) / scale
-    mean_y, mean_t = _box(y, radius), _box(target, radius)
-    var_y = _box(y * y, radius) - mean_y * mean_y
-    cov = _box(target * y[..., None], radius) - mean_t * mean_y[..., None]
-    a = cov / (var_y + np.float32(eps))[..., None]
-    b = mean_t - a * mean_y[..., None]
-    a, b = _box(a, radius) / scale, _box(b, radius)
-    return np.concatenate([a, b], axis=2).transpose(2, 0, 1)[None].astype(np.float32)
-
-
-def luma_image(img: np.ndarray) -> np.ndarray:
-    """``(H, W, 3)`` float RGB -> its BT.601 luma repeated in three channels, ``(H, W, 3)`` float32."""
-    return _three(cv2.transform(np.ascontiguousarray(img, dtype=np.float32), LUMA_WEIGHTS[None]))
-
-
-def luma_guided(enhancer: Enhancer, img: np.ndarray, radius: int | None = None) -> np.ndarray:
-    """The fast model on a still (no smoothing), its guarded correction made luma-guided."""
+def luma_guided(enhancer: Enhancer, img: np.ndarray, radius: int | None = None, view: int = 0) -> np.ndarray:
+    """The fast model on a still (no smoothing), its guarded correction made luma-guided
+    (`minelight.chroma.fold_colour_noise`): fitted on the model's low-resolution view, or with ``view`` > 0 on
+    the frame downsampled to that longest side."""
     model = enhancer.model
     h, w = low_resolution_size(img.shape[0], img.shape[1], model.config.low_side)
     low = _area_resize(img, h, w)
     (correction,) = enhancer.runner(_nchw(low), np.zeros((1, 6, h, w), np.float32), np.zeros((1, 1, h, w), np.float32))
     guarded = guard_correction(low, correction, enhancer.halo)
-    radius = model.config.radius if radius is None else radius
-    folded = luma_guided_correction(low, guarded, radius, float(model.log_eps.detach().exp()))
-    return apply_correction_array(folded, luma_image(img))
+    return fold_colour_noise(img, guarded, float(model.log_eps.detach().exp()), view or model.config.low_side,
+                             model.config.radius if radius is None else radius)
 
 
 def main() -> None:
@@ -80,6 +52,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--luma-guided", action="store_true", help="fast: the luma-guided correction instead")
     ap.add_argument("--luma-radius", type=int, help="its window radius in low-resolution px (default: the model's)")
+    ap.add_argument("--luma-view", type=int, default=0, help="fit on a view of this longest side (0: the model's)")
     args = ap.parse_args()
     enhancer = Enhancer(args.method, args.weights, threads=args.threads, halo=strength_for(args.method, None))
     rows = {c: [] for c in CANDIDATES}
@@ -88,7 +61,8 @@ def main() -> None:
     for index, folder in enumerate(args.pairs):
         scores = {c: ([], []) for c in CANDIDATES}
         for _, low, high in load_pairs(folder):
-            out = luma_guided(enhancer, low, args.luma_radius) if args.luma_guided else enhancer.enhance_array(low)
+            out = (luma_guided(enhancer, low, args.luma_radius, args.luma_view) if args.luma_guided
+                   else enhancer.enhance_array(low))
             for radius, eps in CANDIDATES:
                 final = quantise8(reduce_colour_noise(out, radius, eps))
                 scores[radius, eps][0].append(METRICS["psnr"].fn(final, high))

@@ -2,8 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from minelight.chroma import (FAST_CHROMA, FAST_VIDEO_CHROMA, LUMA_WEIGHTS, check_radius, default_radius, radius_for,
-                              reduce_colour_noise)
+from minelight.chroma import (FAST_CHROMA, FAST_VIDEO_CHROMA, LUMA_WEIGHTS, check_radius, default_radius,
+                              fold_colour_noise, folds_for, radius_for, reduce_colour_noise)
 from minelight.enhance import Enhancer, enhancer_for
 
 
@@ -75,3 +75,37 @@ def test_the_enhancer_applies_the_step_after_the_method():
     assert _chroma(smoothed)[inner].std(axis=(0, 1)).max() < 0.5 * _chroma(plain)[inner].std(axis=(0, 1)).min()
     with pytest.raises(ValueError, match="radius"):
         Enhancer("gamma", chroma=-2)
+
+
+def _brighten(gain: float = 3.0) -> np.ndarray:
+    """A (1, 6, 1, 1) correction that multiplies every channel by ``gain``."""
+    return np.array([gain, gain, gain, 0, 0, 0], np.float32).reshape(1, 6, 1, 1)
+
+
+def test_the_folded_form_removes_colour_speckle_in_one_pass_and_keeps_the_colours():
+    clean, noisy = _speckled_scene(noise=0.03)
+    dark = noisy / 3.0
+    plain = np.clip(dark * 3.0, 0, 1)  # the correction applied as the fast model applies it
+    folded = fold_colour_noise(dark, _brighten(), eps=1e-2, side=48, radius=1)
+    assert folded.shape == dark.shape and folded.dtype == np.float32
+    inner = np.s_[6:-6, 6:38]  # inside the teal half
+    assert _chroma(folded)[inner].std(axis=(0, 1)).max() < 0.5 * _chroma(plain)[inner].std(axis=(0, 1)).min()
+    np.testing.assert_allclose(folded[inner].mean(axis=(0, 1)), clean[inner].mean(axis=(0, 1)), atol=0.02)
+
+
+def test_the_folded_form_is_the_fast_models_and_its_default_on_video_only():
+    assert folds_for("fast", None, video=True) and not folds_for("fast", None)
+    assert not folds_for("fast", 0, video=True) and not folds_for("fast", 4, video=True)
+    assert not folds_for("student", None, video=True)
+    with pytest.raises(ValueError, match="fast model"):
+        Enhancer("gamma", fold_chroma=True)
+    assert enhancer_for("fast+halo+chromafold").fold_chroma
+
+
+def test_the_enhancer_folds_the_step_into_the_fast_models_correction(fast_weights):
+    _, noisy = _speckled_scene()
+    plain = Enhancer("fast", fast_weights).enhance_array(noisy * 0.3)
+    folded = Enhancer("fast", fast_weights, fold_chroma=True).enhance_array(noisy * 0.3)
+    assert folded.shape == plain.shape and not np.array_equal(folded, plain)
+    inner = np.s_[4:-4, 4:40]
+    assert _chroma(folded)[inner].std(axis=(0, 1)).sum() < 0.8 * _chroma(plain)[inner].std(axis=(0, 1)).sum()

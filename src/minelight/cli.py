@@ -170,8 +170,8 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             chroma: Optional[int] = typer.Option(None, "--chroma",
                                                  help="Colour-noise step: radius in px of the luma-guided chroma "
                                                       "smoothing (0 = off; default: 4 for student, and for fast on "
-                                                      "images; 0 for fast on video, where it costs frame rate, and "
-                                                      "for other methods; docs/colour_noise.md)."),
+                                                      "images; fast on video gets a cheaper form folded into its "
+                                                      "correction; 0 for other methods; docs/colour_noise.md)."),
             exposure: bool = typer.Option(True, "--exposure/--no-exposure",
                                           help="Images with student: the per-image exposure step the weights "
                                                "carry (minelight.exposure; not applied to video)."),
@@ -204,7 +204,7 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
                     max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool | None,
                     brightness: float = 1.0, halo: float | None = None, chroma: int | None = None) -> None:
-    from .chroma import radius_for
+    from .chroma import folds_for, radius_for
     from .detail import detail_for
     from .enhance import Enhancer
     from .halo import strength_for
@@ -214,7 +214,8 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
 
     enhancer = Enhancer(method, weights, enhance_threads(method, threads), backend, detail=detail_for(method, detail),
                         brightness=brightness, halo=strength_for(method, halo),
-                        chroma=radius_for(method, chroma, video=True))
+                        chroma=radius_for(method, chroma, video=True),
+                        fold_chroma=folds_for(method, chroma, video=True))
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
     else:
@@ -239,7 +240,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                     chroma: int | None = None) -> None:
     from rich.progress import Progress
 
-    from .chroma import radius_for
+    from .chroma import folds_for, radius_for
     from .detail import detail_for
     from .enhance import Enhancer, plan_outputs
     from .halo import strength_for
@@ -255,7 +256,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
     enhancer = Enhancer(method, weights, threads, backend, tile, detail_for(method, detail), brightness,
                         strength_for(method, halo), exposure and method == "student" and not sequence,
-                        radius_for(method, chroma, video=sequence))
+                        radius_for(method, chroma, video=sequence), folds_for(method, chroma, video=sequence))
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
     smoother = TemporalSmoother() if sequence else None
@@ -321,7 +322,7 @@ def serve(config: Optional[Path] = typer.Option(None, "--config", help="TOML fil
           method: str = typer.Option("fast", "--method", "-m", help="Enhancement method (quick start)."),
           chroma: Optional[int] = typer.Option(None, "--chroma",
                                                help="Colour-noise step radius in px (quick start; 0 = off; "
-                                                    "default: the method's for video: 0 for fast, 4 for student)."),
+                                                    "default: fast: its folded form; student: 4)."),
           check: bool = typer.Option(False, "--check", help="Validate the configuration and exit.")):
     """Serve live enhanced camera streams: MJPEG, snapshots, a web page, /healthz, /metrics."""
     from .serve.config import load_config, quick_config

@@ -63,3 +63,9 @@ def test_pipeline_takes_the_colour_noise_radius_from_the_config_or_the_method():
     for method in ("fast", "clahe"):
         expected = default_radius(method, video=True)  # serve is video
         assert CameraPipeline(CameraConfig("a", "x", method=method)).enhancer.chroma == expected
+
+
+def test_a_fast_camera_gets_the_folded_colour_noise_step_unless_it_sets_a_radius():
+    assert CameraPipeline(CameraConfig("a", "x", method="fast")).enhancer.fold_chroma
+    assert not CameraPipeline(CameraConfig("a", "x", method="fast", chroma=0)).enhancer.fold_chroma
+    assert not CameraPipeline(CameraConfig("a", "x", method="clahe")).enhancer.fold_chroma
