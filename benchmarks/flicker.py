@@ -7,7 +7,7 @@ The clip is made with the project's degradation synthesiser: one scene (``--fram
 frame-to-frame change of the output minus that of the input, over the whole frame (every pixel is
 static); lower is better. The fast model runs with smoothing off (each frame on its own) and on, without
 and with the halo guard at its default strength, and with the guard and the colour-noise step at its
-radius, and with the guard and the step folded into the correction (smoothing, guard and folded step: what
+radius, and with the guard and the input's chroma taken from a 320-px view (smoothing, guard and view: what
 videos and `serve` get by default since 2026-12-03); Net-S and CLAHE (per frame) are shown for reference.
 """
 
@@ -35,11 +35,11 @@ def main() -> None:
     args = ap.parse_args()
     runs = [("fast, per frame", "fast", False), ("fast, smoothing on", "fast", True),
             (f"fast, smoothing on, halo guard {FAST_HALO:g}", "fast+halo", True),
-            ("fast, smoothing on, halo guard, folded colour-noise step", "fast+halo+chromafold", True),
+            ("fast, smoothing on, halo guard, chroma from a 320-px view", "fast+halo+chromaview", True),
             (f"fast, smoothing on, halo guard, colour-noise step {FAST_CHROMA} px", "fast+halo+chroma", True),
             ("fast, per frame, halo guard, colour-noise step", "fast+halo+chroma", False),
             ("Net-S, per frame", "student", False), ("CLAHE, per frame", "clahe", False)]
-    enhancers = {m: enhancer_for(m) for m in ("fast", "fast+halo", "fast+halo+chromafold", "fast+halo+chroma",
+    enhancers = {m: enhancer_for(m) for m in ("fast", "fast+halo", "fast+halo+chromaview", "fast+halo+chroma",
                                               "student", "clahe")}
     results = {name: [] for name, _, _ in runs}
     input_change = []

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from minelight.enhance import Enhancer
-from minelight.chroma import folds_for, radius_for
+from minelight.chroma import chroma_view_for, radius_for
 from minelight.halo import default_strength
 from minelight.io import from_uint8, to_uint8
 from minelight.temporal import SmoothingConfig, TemporalSmoother
@@ -51,7 +51,7 @@ def main() -> None:
         enhancer = Enhancer(args.method, threads=enhance_threads(args.method, args.threads), backend=args.backend,
                             halo=default_strength(args.method),  # the guard and colour-noise step, as
                             chroma=radius_for(args.method, args.chroma, video=True),  # `minelight enhance` runs them
-                            fold_chroma=folds_for(args.method, args.chroma, video=True))
+                            chroma_view=chroma_view_for(args.method, args.chroma, video=True))
         result = enhance_video(enhancer, src, dst, progress=False, preset=args.preset)
         smoother = TemporalSmoother(SmoothingConfig())  # enhancement alone, same frames, same run
         inputs = [from_uint8(f) for f in frames]
@@ -66,7 +66,7 @@ def main() -> None:
         encode_preset_s = time.perf_counter() - t0
     lines = [f"Clip: 1280x720, {decoded} frames, H.264 (written with x264 veryfast, crf 20). Method {args.method}, "
              f"backend {enhancer.backend}, output x264 {args.preset}, crf 20, smoothing on, colour-noise radius "
-             f"{enhancer.chroma}{' (folded form)' if enhancer.fold_chroma else ''}.", "",
+             f"{enhancer.chroma}{' (chroma from a 320-px view)' if enhancer.chroma_view else ''}.", "",
              "| stage | FPS |", "|---|---|",
              f"| decode only | {decoded / decode_s:.1f} |", f"| encode only, veryfast | {args.frames / encode_s:.1f} |",
              f"| encode only, {args.preset} | {args.frames / encode_preset_s:.1f} |",

@@ -2,8 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from minelight.chroma import (FAST_CHROMA, FAST_VIDEO_CHROMA, LUMA_WEIGHTS, check_radius, default_radius,
-                              fold_colour_noise, folds_for, radius_for, reduce_colour_noise)
+from minelight.chroma import (FAST_CHROMA, FAST_VIDEO_CHROMA, LUMA_WEIGHTS, check_radius, chroma_view_for,
+                              default_radius, radius_for, reduce_colour_noise, view_chroma)
 from minelight.enhance import Enhancer, enhancer_for
 
 
@@ -77,35 +77,30 @@ def test_the_enhancer_applies_the_step_after_the_method():
         Enhancer("gamma", chroma=-2)
 
 
-def _brighten(gain: float = 3.0) -> np.ndarray:
-    """A (1, 6, 1, 1) correction that multiplies every channel by ``gain``."""
-    return np.array([gain, gain, gain, 0, 0, 0], np.float32).reshape(1, 6, 1, 1)
+def test_the_view_chroma_keeps_the_luma_and_averages_the_colour_noise():
+    clean, noisy = _speckled_scene(size=96, noise=0.03)
+    viewed = view_chroma(noisy, side=24)
+    assert viewed.shape == noisy.shape and viewed.dtype == np.float32
+    np.testing.assert_allclose(viewed @ LUMA_WEIGHTS, noisy @ LUMA_WEIGHTS, atol=1e-5)
+    inner = np.s_[8:-8, 8:36]  # inside the teal half
+    assert _chroma(viewed)[inner].std(axis=(0, 1)).max() < 0.5 * _chroma(noisy)[inner].std(axis=(0, 1)).min()
+    np.testing.assert_allclose(viewed[inner].mean(axis=(0, 1)), clean[inner].mean(axis=(0, 1)), atol=0.02)
+    assert view_chroma(noisy, side=96) is noisy  # a frame no larger than the view: nothing to average
 
 
-def test_the_folded_form_removes_colour_speckle_in_one_pass_and_keeps_the_colours():
-    clean, noisy = _speckled_scene(noise=0.03)
-    dark = noisy / 3.0
-    plain = np.clip(dark * 3.0, 0, 1)  # the correction applied as the fast model applies it
-    folded = fold_colour_noise(dark, _brighten(), eps=1e-2, side=48, radius=1)
-    assert folded.shape == dark.shape and folded.dtype == np.float32
-    inner = np.s_[6:-6, 6:38]  # inside the teal half
-    assert _chroma(folded)[inner].std(axis=(0, 1)).max() < 0.5 * _chroma(plain)[inner].std(axis=(0, 1)).min()
-    np.testing.assert_allclose(folded[inner].mean(axis=(0, 1)), clean[inner].mean(axis=(0, 1)), atol=0.02)
-
-
-def test_the_folded_form_is_the_fast_models_and_its_default_on_video_only():
-    assert folds_for("fast", None, video=True) and not folds_for("fast", None)
-    assert not folds_for("fast", 0, video=True) and not folds_for("fast", 4, video=True)
-    assert not folds_for("student", None, video=True)
+def test_the_cheap_form_is_the_fast_models_and_its_default_on_video_only():
+    assert chroma_view_for("fast", None, video=True) and not chroma_view_for("fast", None)
+    assert not chroma_view_for("fast", 0, video=True) and not chroma_view_for("fast", 4, video=True)
+    assert not chroma_view_for("student", None, video=True)
     with pytest.raises(ValueError, match="fast model"):
-        Enhancer("gamma", fold_chroma=True)
-    assert enhancer_for("fast+halo+chromafold").fold_chroma
+        Enhancer("gamma", chroma_view=True)
+    assert enhancer_for("fast+halo+chromaview").chroma_view
 
 
-def test_the_enhancer_folds_the_step_into_the_fast_models_correction(fast_weights):
-    _, noisy = _speckled_scene()
+def test_the_enhancer_applies_the_fast_models_correction_to_the_viewed_chroma(fast_weights):
+    _, noisy = _speckled_scene(size=400)
     plain = Enhancer("fast", fast_weights).enhance_array(noisy * 0.3)
-    folded = Enhancer("fast", fast_weights, fold_chroma=True).enhance_array(noisy * 0.3)
-    assert folded.shape == plain.shape and not np.array_equal(folded, plain)
-    inner = np.s_[4:-4, 4:40]
-    assert _chroma(folded)[inner].std(axis=(0, 1)).sum() < 0.8 * _chroma(plain)[inner].std(axis=(0, 1)).sum()
+    viewed = Enhancer("fast", fast_weights, chroma_view=True).enhance_array(noisy * 0.3)
+    assert viewed.shape == plain.shape and not np.array_equal(viewed, plain)
+    inner = np.s_[8:-8, 8:190]
+    assert _chroma(viewed)[inner].std(axis=(0, 1)).sum() < 0.8 * _chroma(plain)[inner].std(axis=(0, 1)).sum()

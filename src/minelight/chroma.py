@@ -24,10 +24,9 @@ CHROMA_EPS = 1e-3  # guided-filter regularisation in luma^2: colour edges whose 
 STUDENT_CHROMA = 4  # radius (px) minelight enhance applies after Net-S (images, videos, serve)
 FAST_CHROMA = 4  # and after the fast model on images
 # Videos and serve with the fast model: no post-step (it costs ~15 ms of a 720p frame, below the 30 / 25 FPS
-# targets) but the folded form (fold_colour_noise), chosen on SICE validation by its own rule (docs/colour_noise.md):
+# targets) but the cheap form (view_chroma), chosen on SICE validation by its own rule (docs/colour_noise.md, "CV"):
 FAST_VIDEO_CHROMA = 0
-FOLD_VIEW = 320  # longest side (px) of the view the luma-guided correction is fitted on
-FOLD_RADIUS = 1  # its window radius, in view pixels
+CHROMA_VIEW = 320  # longest side (px) of the view the fast model's input takes its chroma from on video
 
 
 def check_radius(value: int) -> int:
@@ -48,9 +47,9 @@ def radius_for(method: str, given: int | None, video: bool = False) -> int:
     return default_radius(method, video) if given is None else given
 
 
-def folds_for(method: str, given: int | None, video: bool = False) -> bool:
-    """Whether the folded form (:func:`fold_colour_noise`) replaces the step: the fast model on video and in
-    ``serve`` when no radius was given (a radius given, 0 included, means the post-step or nothing)."""
+def chroma_view_for(method: str, given: int | None, video: bool = False) -> bool:
+    """Whether the cheap form (:func:`view_chroma`) replaces the step: the fast model on video and in ``serve``
+    when no radius was given (a radius given, 0 included, means the post-step or nothing)."""
     return method == "fast" and video and given is None
 
 
@@ -96,43 +95,23 @@ def reduce_colour_noise(img: np.ndarray, radius: int, eps: float = CHROMA_EPS) -
     return np.clip(out, 0.0, 1.0, out=out)
 
 
-def luma_guided_correction(view: np.ndarray, correction: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """The fast model's correction fitted again against the luma, so the input's colour noise never reaches the
-    output at no extra full-resolution pass.
-
-    ``view``: ``(h, w, 3)`` float32, a downsampled copy of the frame; ``correction``: ``(1, 6, h, w)`` at the
-    same size (gain A in channels 0-2, offset b in 3-5; the frame is ``A * x + b``). Each channel of the
-    corrected view is fitted in every ``(2 radius + 1)^2`` window as ``a * Y + b'`` with the view's luma
-    ``Y`` as the guide (divided by the view's mean plus 0.02, as the fast model divides its guide; ``eps`` in
-    those units). Returns ``(1, 6, h, w)`` float32 ``[a, b']`` for the frame's luma (:func:`luma_image`)."""
-    gain, offset = correction[0, :3].transpose(1, 2, 0), correction[0, 3:].transpose(1, 2, 0)
-    target = np.clip(gain * view + offset, 0.0, 1.0).astype(np.float32)
-    scale = np.float32(view.mean() + 0.02)
-    y = cv2.transform(np.ascontiguousarray(view, dtype=np.float32), LUMA_WEIGHTS[None]) / scale
-    mean_y, mean_t = _box(y, radius), _box(target, radius)
-    var_y = _box(y * y, radius) - mean_y * mean_y
-    cov = _box(target * y[..., None], radius) - mean_t * mean_y[..., None]
-    a = cov / (var_y + np.float32(eps))[..., None]
-    b = mean_t - a * mean_y[..., None]
-    a, b = _box(a, radius) / scale, _box(b, radius)
-    return np.concatenate([a, b], axis=2).transpose(2, 0, 1)[None].astype(np.float32)
-
-
 def luma_image(img: np.ndarray) -> np.ndarray:
     """``(H, W, 3)`` float RGB -> its BT.601 luma repeated in three channels, ``(H, W, 3)`` float32."""
     return _three(cv2.transform(np.ascontiguousarray(img, dtype=np.float32), LUMA_WEIGHTS[None]))
 
 
-def fold_colour_noise(img: np.ndarray, correction: np.ndarray, eps: float, side: int = FOLD_VIEW,
-                      radius: int = FOLD_RADIUS) -> np.ndarray:
-    """The fast model's output with the colour-noise step folded in: ``img`` ``(H, W, 3)`` float32 and its
-    (guarded) correction ``(1, 6, h, w)`` -> ``(H, W, 3)`` float32 in [0, 1]. The correction is upsampled to a
-    view of ``img`` whose longest side is ``side`` px, fitted there against the luma
-    (:func:`luma_guided_correction`) and applied to the frame's luma in one full-resolution pass."""
-    from .models.fast import apply_correction_array, low_resolution_size
+def view_chroma(img: np.ndarray, side: int = CHROMA_VIEW) -> np.ndarray:
+    """``img`` ``(H, W, 3)`` float32 with its chroma (each channel minus the luma) replaced by that of a copy
+    area-downsampled to a longest side of ``side`` px and upsampled bilinearly; its luma is unchanged.
+    Applying the fast model's correction to this instead of ``img`` keeps every detail of the luma while the
+    colour noise is averaged over the copy's pixels. ``(H, W, 3)`` float32 (not clipped)."""
+    from .models.fast import low_resolution_size
 
     h, w = low_resolution_size(img.shape[0], img.shape[1], side)
-    view = img if img.shape[:2] == (h, w) else cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
-    planes = cv2.resize(np.ascontiguousarray(correction[0].transpose(1, 2, 0)), (w, h), interpolation=cv2.INTER_LINEAR)
-    folded = luma_guided_correction(view, planes.reshape(h, w, 6).transpose(2, 0, 1)[None], radius, eps)
-    return apply_correction_array(folded, luma_image(img))
+    if (h, w) == img.shape[:2]:
+        return img
+    img = np.ascontiguousarray(img, dtype=np.float32)
+    small = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+    chroma = cv2.subtract(small, luma_image(small))
+    out = cv2.resize(chroma, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return cv2.add(out, luma_image(img), dst=out)

@@ -23,7 +23,7 @@ import torch
 from .baselines import BASELINES
 from .brightness import adjust_brightness, check_brightness
 from .checkpoint import WeightsError, load_weights
-from .chroma import FAST_CHROMA, check_radius, default_radius, fold_colour_noise, reduce_colour_noise
+from .chroma import FAST_CHROMA, check_radius, default_radius, reduce_colour_noise, view_chroma
 from .detail import DetailConfig, restore_detail
 from .exposure import apply_exposure, parse_weights
 from .halo import STUDENT_HALO, check_strength, default_strength, guard_correction, reduce_halos
@@ -37,7 +37,7 @@ from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward, tiled_local
 
 NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
 # "METHOD+STEP" in a benchmark: the detail restoration, the halo guard, the colour-noise step, the exposure step
-POST_STEPS = ("detail", "halo", "chroma", "chromafold", "exposure")
+POST_STEPS = ("detail", "halo", "chroma", "chromaview", "exposure")
 
 
 def list_methods() -> list[str]:
@@ -48,7 +48,7 @@ def enhancer_for(name: str, **kwargs) -> Enhancer:
     """``Enhancer`` for a method name (benchmarks): ``METHOD+detail`` adds the detail restoration,
     ``METHOD+halo`` the halo guard at the method's default strength (``STUDENT_HALO`` for methods without
     one), ``METHOD+chroma`` the colour-noise step at the method's default radius (``FAST_CHROMA``'s for
-    methods without one), ``fast+chromafold`` its folded form (the fast model's default on video),
+    methods without one), ``fast+chromaview`` its cheap form for the fast model (its default on video),
     ``METHOD+exposure`` the weights' exposure step;
     steps combine (``student+detail+halo+chroma+exposure``)."""
     method, *steps = name.split("+")
@@ -59,7 +59,7 @@ def enhancer_for(name: str, **kwargs) -> Enhancer:
     return Enhancer(method, detail=DetailConfig() if "detail" in steps else None,
                     halo=(default_strength(method) or STUDENT_HALO) if "halo" in steps else 0.0,
                     chroma=(default_radius(method) or FAST_CHROMA) if "chroma" in steps else 0,
-                    fold_chroma="chromafold" in steps,
+                    chroma_view="chromaview" in steps,
                     exposure="exposure" in steps, **kwargs)
 
 
@@ -98,8 +98,8 @@ class Enhancer:
     ``minelight enhance`` uses ``STUDENT_HALO`` for Net-S).
     ``chroma``: radius (px) of the colour-noise step applied after the guard (:mod:`minelight.chroma`;
     0 = off; ``minelight enhance`` uses the method's default, ``minelight.chroma.default_radius``).
-    ``fold_chroma``: the fast model only: the colour-noise step folded into its correction
-    (:func:`minelight.chroma.fold_colour_noise`; what videos and ``serve`` apply by default), cheaper than
+    ``chroma_view``: the fast model only: its correction applied to the frame with the chroma of a 320-px
+    view (:func:`minelight.chroma.view_chroma`; what videos and ``serve`` apply by default), cheaper than
     ``chroma``.
     ``exposure``: apply the per-image exposure step whose coefficients the weights' header carries
     (:mod:`minelight.exposure`; key ``exposure``), after the colour-noise step; weights without them: no step.
@@ -108,12 +108,12 @@ class Enhancer:
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
                  backend: str = "torch", tile: int = 0, detail: DetailConfig | None = None,
                  brightness: float = 1.0, halo: float = 0.0, exposure: bool = False, chroma: int = 0,
-                 fold_chroma: bool = False):
+                 chroma_view: bool = False):
         self.tile = tile
         self.chroma = check_radius(chroma)
-        if fold_chroma and method != "fast":
-            raise ValueError(f"the folded colour-noise step is the fast model's; {method!r} takes chroma=RADIUS")
-        self.fold_chroma = fold_chroma
+        if chroma_view and method != "fast":
+            raise ValueError(f"chroma_view is the fast model's colour-noise step; {method!r} takes chroma=RADIUS")
+        self.chroma_view = chroma_view
         self.detail = detail
         self.halo = check_strength(halo)
         self.brightness = check_brightness(brightness)
@@ -194,11 +194,8 @@ class Enhancer:
         if previous is None or previous.shape[-2:] != (h, w):  # no history of this size: nothing to blend
             previous, momentum = np.zeros((1, 6, h, w), np.float32), np.zeros((h, w), np.float32)
         (correction,) = self.runner(_nchw(low), previous, momentum[None, None])
-        guarded = guard_correction(low, correction, self.halo)
-        if self.fold_chroma:
-            out = fold_colour_noise(img, guarded, float(self.model.log_eps.detach().exp()))
-        else:
-            out = apply_correction_array(guarded, img)
+        out = apply_correction_array(guard_correction(low, correction, self.halo),
+                                     view_chroma(img) if self.chroma_view else img)
         if smoother is not None:
             smoother.correction = correction
             out = smoother.smooth_output(out, fine_momentum)

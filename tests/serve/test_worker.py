@@ -65,7 +65,7 @@ def test_pipeline_takes_the_colour_noise_radius_from_the_config_or_the_method():
         assert CameraPipeline(CameraConfig("a", "x", method=method)).enhancer.chroma == expected
 
 
-def test_a_fast_camera_gets_the_folded_colour_noise_step_unless_it_sets_a_radius():
-    assert CameraPipeline(CameraConfig("a", "x", method="fast")).enhancer.fold_chroma
-    assert not CameraPipeline(CameraConfig("a", "x", method="fast", chroma=0)).enhancer.fold_chroma
-    assert not CameraPipeline(CameraConfig("a", "x", method="clahe")).enhancer.fold_chroma
+def test_a_fast_camera_gets_the_cheap_colour_noise_step_unless_it_sets_a_radius():
+    assert CameraPipeline(CameraConfig("a", "x", method="fast")).enhancer.chroma_view
+    assert not CameraPipeline(CameraConfig("a", "x", method="fast", chroma=0)).enhancer.chroma_view
+    assert not CameraPipeline(CameraConfig("a", "x", method="clahe")).enhancer.chroma_view

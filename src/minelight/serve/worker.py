@@ -105,7 +105,7 @@ class CameraPipeline:
     """Enhancement state of one camera: the enhancer, its temporal smoother, the output size."""
 
     def __init__(self, cfg: CameraConfig):
-        from ..chroma import folds_for, radius_for
+        from ..chroma import chroma_view_for, radius_for
         from ..enhance import Enhancer
         from ..halo import strength_for
         from ..temporal import TemporalSmoother
@@ -114,7 +114,7 @@ class CameraPipeline:
         halo = strength_for(cfg.method, cfg.halo)
         self.enhancer = Enhancer(cfg.method, threads=cfg.threads, backend="auto", brightness=cfg.brightness,
                                  halo=halo, chroma=radius_for(cfg.method, cfg.chroma, video=True),
-                                 fold_chroma=folds_for(cfg.method, cfg.chroma, video=True))
+                                 chroma_view=chroma_view_for(cfg.method, cfg.chroma, video=True))
         self.smoother = TemporalSmoother() if cfg.method == "fast" else None
 
     def resize(self, frame: np.ndarray) -> np.ndarray:
