@@ -170,8 +170,9 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             chroma: Optional[int] = typer.Option(None, "--chroma",
                                                  help="Colour-noise step: radius in px of the luma-guided chroma "
                                                       "smoothing (0 = off; default: 4 for student, and for fast on "
-                                                      "images; fast on video gets a cheaper form folded into its "
-                                                      "correction; 0 for other methods; docs/colour_noise.md)."),
+                                                      "images; fast on video gets a cheaper form, its input's "
+                                                      "chroma from a 320-px view; 0 for other methods; "
+                                                      "docs/colour_noise.md)."),
             exposure: bool = typer.Option(True, "--exposure/--no-exposure",
                                           help="Images with student: the per-image exposure step the weights "
                                                "carry (minelight.exposure; not applied to video)."),
@@ -322,7 +323,8 @@ def serve(config: Optional[Path] = typer.Option(None, "--config", help="TOML fil
           method: str = typer.Option("fast", "--method", "-m", help="Enhancement method (quick start)."),
           chroma: Optional[int] = typer.Option(None, "--chroma",
                                                help="Colour-noise step radius in px (quick start; 0 = off; "
-                                                    "default: fast: its folded form; student: 4)."),
+                                                    "default: fast: its input's chroma from a 320-px view; "
+                                                    "student: 4)."),
           check: bool = typer.Option(False, "--check", help="Validate the configuration and exit.")):
     """Serve live enhanced camera streams: MJPEG, snapshots, a web page, /healthz, /metrics."""
     from .serve.config import load_config, quick_config

@@ -15,7 +15,7 @@
     height = 720
     brightness = 1.2            # 1 = as the method makes it; above 1 brighter (0.25-4)
     halo = 0.5                  # halo guard strength 0-1 (0 = off; default: the method's, docs/halos.md)
-    chroma = 4                  # colour-noise step radius, px (0 = off; default for fast: its folded form)
+    chroma = 4                  # colour-noise step radius, px (0 = off; default for fast: chroma from a 320-px view)
     publish = "rtsp://127.0.0.1:8554/roadway-3-enhanced"   # optional: push H.264 to a media server
 
 Every error is a :class:`ConfigError` whose one line names the field and the problem.
@@ -55,7 +55,7 @@ class CameraConfig:
     max_backoff: float = 2.0  # seconds: cap of the reconnect back-off (0.5, 1, 2, 2, ...)
     brightness: float = 1.0  # output brightness 0.25-4 (1 = as the method makes it; minelight.brightness)
     halo: float | None = None  # halo guard strength 0-1 (0 = off); None = the method's default (minelight.halo)
-    chroma: int | None = None  # colour-noise radius in px (0 = off); None = the method's video default (fast: folded)
+    chroma: int | None = None  # colour-noise radius in px (0 = off); None = the method's default on video (chroma.py)
     jpeg_quality: int = 80  # MJPEG / snapshot quality (1-100)
     threads: int = 1  # enhancement threads of this camera's process
 
