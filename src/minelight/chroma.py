@@ -6,15 +6,19 @@ speckle; the eye tolerates grain in lightness far better. Each channel's differe
 is fitted in every window as ``a * Y + b`` (He et al., "Guided Image Filtering"), so colour edges that are
 also luma edges stay sharp while colour that does not follow the luma is averaged away. The coefficients are
 fitted on a half-size copy and upsampled (He & Sun's "fast guided filter"), so the step costs a few
-full-resolution passes.
+full-resolution passes. For the fast model on video, where that cost counts, :func:`view_chroma` gives its
+correction an input whose colour comes from a 320-px copy and whose luma is the frame's own.
 
     out = reduce_colour_noise(enhanced, radius=4)
+    frame_for_the_fast_model = view_chroma(frame)
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from .models.fast import low_resolution_size
 
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # BT.601; they sum to 1, so the luma of d is 0
 SUBSAMPLE = 2  # the coefficients are fitted at 1/SUBSAMPLE of the image's size
@@ -105,8 +109,6 @@ def view_chroma(img: np.ndarray, side: int = CHROMA_VIEW) -> np.ndarray:
     area-downsampled to a longest side of ``side`` px and upsampled bilinearly; its luma is unchanged.
     Applying the fast model's correction to this instead of ``img`` keeps every detail of the luma while the
     colour noise is averaged over the copy's pixels. ``(H, W, 3)`` float32 (not clipped)."""
-    from .models.fast import low_resolution_size
-
     h, w = low_resolution_size(img.shape[0], img.shape[1], side)
     if (h, w) == img.shape[:2]:
         return img
