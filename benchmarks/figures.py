@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from minelight.chroma import FAST_CHROMA, radius_for, reduce_colour_noise
+from minelight.chroma import FAST_CHROMA, STUDENT_CHROMA, reduce_colour_noise
 from minelight.detail import detail_for
 from minelight.enhance import Enhancer
 from minelight.halo import STUDENT_HALO, default_strength, reduce_halos
@@ -64,18 +64,24 @@ def lamp_box(img: np.ndarray, size: int = 128) -> tuple[int, int]:
     return (int(np.clip(y - size // 2, 0, img.shape[0] - size)), int(np.clip(x - size // 2, 0, img.shape[1] - size)))
 
 
+def zoomed_row(img: np.ndarray, panels: list[tuple[str, np.ndarray]], y: int, x: int, size: int,
+               scale: int) -> np.ndarray:
+    """One row of labelled ``size`` x ``size`` crops at ``(y, x)``, upscaled ``scale`` x with nearest neighbour:
+    ``img`` (the input, brightened by a plain gain so it can be seen), then each ``(name, image)`` panel."""
+    gain = 0.45 / max(1e-3, float(img.mean()))
+    panels = [("input x%.0f" % gain, np.clip(img * gain, 0, 1)), *panels]
+    return np.concatenate([label(cv2.resize(p[y:y + size, x:x + size], (size * scale, size * scale),
+                                            interpolation=cv2.INTER_NEAREST), name) for name, p in panels], axis=1)
+
+
 def lamp_figure(img: np.ndarray, unguarded: Enhancer, out: Path) -> None:
     """``lamp.jpg``: what ``minelight enhance`` writes before its halo guard (``unguarded``: Net-S and its
     default detail step) round the brightest lamp of ``img``, without and with the guard."""
     before_guard = unguarded.enhance_array(img)
-    y, x = lamp_box(before_guard)
-    gain = 0.45 / max(1e-3, float(img.mean()))
-    panels = [("input x%.0f" % gain, np.clip(img * gain, 0, 1)), ("no guard", before_guard),
+    panels = [("no guard", before_guard),
               (f"guard {STUDENT_HALO:g} (shipped)", reduce_halos(img, before_guard, STUDENT_HALO)),
               ("guard 1", reduce_halos(img, before_guard, 1.0))]
-    zoomed = [label(cv2.resize(p[y:y + 128, x:x + 128], (256, 256), interpolation=cv2.INTER_NEAREST), name)
-              for name, p in panels]
-    write_image(out, np.concatenate(zoomed, axis=1), jpeg_quality=95)
+    write_image(out, zoomed_row(img, panels, *lamp_box(before_guard), 128, 2), jpeg_quality=95)
 
 
 def colour_figure(img: np.ndarray, out: Path) -> None:
@@ -83,15 +89,10 @@ def colour_figure(img: np.ndarray, out: Path) -> None:
     enhance`` writes with Net-S, on a crop of ``img``'s darker, textured half."""
     fast = Enhancer("fast", halo=default_strength("fast"))
     plain = fast.enhance_array(img)
-    y, x = crop_box(plain, 128)
-    gain = 0.45 / max(1e-3, float(img.mean()))
-    panels = [("input x%.0f" % gain, np.clip(img * gain, 0, 1)), ("fast, no step", plain),
-              (f"fast + step {FAST_CHROMA} px", reduce_colour_noise(plain, FAST_CHROMA)),
+    panels = [("fast, no step", plain), (f"fast + step {FAST_CHROMA} px", reduce_colour_noise(plain, FAST_CHROMA)),
               ("minelight enhance", Enhancer("student", halo=STUDENT_HALO,
-                                             chroma=radius_for("student", None)).enhance_array(img))]
-    zoomed = [label(cv2.resize(p[y:y + 128, x:x + 128], (256, 256), interpolation=cv2.INTER_NEAREST), name)
-              for name, p in panels]
-    write_image(out, np.concatenate(zoomed, axis=1), jpeg_quality=95)
+                                             chroma=STUDENT_CHROMA).enhance_array(img))]
+    write_image(out, zoomed_row(img, panels, *crop_box(plain, 128), 128, 2), jpeg_quality=95)
 
 
 def main() -> None:
@@ -104,7 +105,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     methods = {"CLAHE": Enhancer("clahe"), "Net-S": Enhancer("student"),
                "minelight enhance": Enhancer("student", detail=detail_for("student"), halo=STUDENT_HALO,
-                                             chroma=radius_for("student", None))}
+                                             chroma=STUDENT_CHROMA)}
     rows, crop_rows = [], []
     for path in list_images(args.images):
         img = read_image(path)
@@ -112,12 +113,7 @@ def main() -> None:
         row = [label(fit_height(img, args.height), "input")]
         row += [label(fit_height(o, args.height), name) for name, o in outs.items()]
         rows.append(np.concatenate(row, axis=1))
-        y, x = crop_box(outs["Net-S"])
-        gain = 0.45 / max(1e-3, float(img.mean()))
-        crops = [("input x%.0f" % gain, np.clip(img * gain, 0, 1))] + list(outs.items())
-        zoomed = [label(cv2.resize(c[y:y + 96, x:x + 96], (288, 288), interpolation=cv2.INTER_NEAREST), name)
-                  for name, c in crops]
-        crop_rows.append(np.concatenate(zoomed, axis=1))
+        crop_rows.append(zoomed_row(img, list(outs.items()), *crop_box(outs["Net-S"]), 96, 3))
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=1.0) for r in rows]
     write_image(args.out / "grid.jpg", np.concatenate(rows, axis=0), jpeg_quality=90)

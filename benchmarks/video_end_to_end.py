@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from minelight.enhance import Enhancer
-from minelight.chroma import chroma_view_for, radius_for
+from minelight.chroma import chroma_settings
 from minelight.halo import default_strength
 from minelight.io import from_uint8, to_uint8
 from minelight.temporal import SmoothingConfig, TemporalSmoother
@@ -48,10 +48,10 @@ def main() -> None:
         with VideoReader(src) as reader:
             decoded = sum(1 for _ in reader)
         decode_s = time.perf_counter() - t0
+        radius, view = chroma_settings(args.method, args.chroma, video=True)
         enhancer = Enhancer(args.method, threads=enhance_threads(args.method, args.threads), backend=args.backend,
-                            halo=default_strength(args.method),  # the guard and colour-noise step, as
-                            chroma=radius_for(args.method, args.chroma, video=True),  # `minelight enhance` runs them
-                            chroma_view=chroma_view_for(args.method, args.chroma, video=True))
+                            halo=default_strength(args.method), chroma=radius,  # the guard and colour-noise step,
+                            chroma_view=view)  # as `minelight enhance` runs them on a video
         result = enhance_video(enhancer, src, dst, progress=False, preset=args.preset)
         smoother = TemporalSmoother(SmoothingConfig())  # enhancement alone, same frames, same run
         inputs = [from_uint8(f) for f in frames]

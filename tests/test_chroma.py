@@ -2,8 +2,8 @@ import cv2
 import numpy as np
 import pytest
 
-from minelight.chroma import (FAST_CHROMA, FAST_VIDEO_CHROMA, LUMA_WEIGHTS, check_radius, chroma_view_for,
-                              default_radius, radius_for, reduce_colour_noise, view_chroma)
+from minelight.chroma import (FAST_CHROMA, FAST_VIDEO_CHROMA, LUMA_WEIGHTS, check_radius, chroma_settings,
+                              default_radius, reduce_colour_noise, view_chroma)
 from minelight.enhance import Enhancer, enhancer_for
 
 
@@ -60,9 +60,10 @@ def test_a_bad_radius_is_refused(bad):
 
 
 def test_defaults_per_method():
-    assert default_radius("clahe") == 0 and radius_for("clahe", 3) == 3
-    assert radius_for("student", None) == default_radius("student") == default_radius("student", video=True) > 0
-    assert default_radius("fast") == FAST_CHROMA > 0 and radius_for("fast", None, video=True) == FAST_VIDEO_CHROMA == 0
+    assert default_radius("clahe") == 0 and chroma_settings("clahe", 3)[0] == 3
+    assert chroma_settings("student", None)[0] == default_radius("student") == default_radius("student", video=True) > 0
+    assert default_radius("fast") == FAST_CHROMA > 0
+    assert chroma_settings("fast", None, video=True)[0] == FAST_VIDEO_CHROMA == 0
     assert enhancer_for("fast+chroma").chroma == FAST_CHROMA and enhancer_for("fast").chroma == 0
     clahe = enhancer_for("clahe+halo+chroma")
     assert (clahe.chroma, clahe.halo > 0) == (FAST_CHROMA, True)
@@ -89,9 +90,9 @@ def test_the_view_chroma_keeps_the_luma_and_averages_the_colour_noise():
 
 
 def test_the_cheap_form_is_the_fast_models_and_its_default_on_video_only():
-    assert chroma_view_for("fast", None, video=True) and not chroma_view_for("fast", None)
-    assert not chroma_view_for("fast", 0, video=True) and not chroma_view_for("fast", 4, video=True)
-    assert not chroma_view_for("student", None, video=True)
+    assert chroma_settings("fast", None, video=True)[1] and not chroma_settings("fast", None)[1]
+    assert not chroma_settings("fast", 0, video=True)[1] and not chroma_settings("fast", 4, video=True)[1]
+    assert not chroma_settings("student", None, video=True)[1]
     with pytest.raises(ValueError, match="fast model"):
         Enhancer("gamma", chroma_view=True)
     assert enhancer_for("fast+halo+chromaview").chroma_view

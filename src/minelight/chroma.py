@@ -46,15 +46,13 @@ def default_radius(method: str, video: bool = False) -> int:
     return {"student": STUDENT_CHROMA, "fast": FAST_VIDEO_CHROMA if video else FAST_CHROMA}.get(method, 0)
 
 
-def radius_for(method: str, given: int | None, video: bool = False) -> int:
-    """``given`` where one was given (not ``None``; checked where it is used), else ``method``'s default."""
-    return default_radius(method, video) if given is None else given
-
-
-def chroma_view_for(method: str, given: int | None, video: bool = False) -> bool:
-    """Whether the cheap form (:func:`view_chroma`) replaces the step: the fast model on video and in ``serve``
-    when no radius was given (a radius given, 0 included, means the post-step or nothing)."""
-    return method == "fast" and video and given is None
+def chroma_settings(method: str, given: int | None, video: bool = False) -> tuple[int, bool]:
+    """``(radius, view)`` for an ``Enhancer`` (``chroma``, ``chroma_view``): ``given`` where a radius was given
+    (checked where it is used; 0 = off, never the view), else ``method``'s default — for the fast model on
+    video and in ``serve`` that is the cheap form (:func:`view_chroma`) and no radius."""
+    if given is not None:
+        return given, False
+    return default_radius(method, video), method == "fast" and video
 
 
 def _box(x: np.ndarray, radius: int) -> np.ndarray:
@@ -94,7 +92,7 @@ def reduce_colour_noise(img: np.ndarray, radius: int, eps: float = CHROMA_EPS) -
     small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
     a, b = chroma_coefficients(small, max(1, radius // SUBSAMPLE), eps)
     gain, b = (cv2.resize(c, (w, h), interpolation=cv2.INTER_LINEAR) for c in (a + np.float32(1.0), b))
-    out = cv2.multiply(gain, _three(cv2.transform(img, LUMA_WEIGHTS[None])))  # Y + d = (a + 1) * Y + b
+    out = cv2.multiply(gain, luma_image(img))  # Y + d = (a + 1) * Y + b
     cv2.add(out, b, dst=out)
     return np.clip(out, 0.0, 1.0, out=out)
 

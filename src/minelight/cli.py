@@ -205,7 +205,7 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
                     max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool | None,
                     brightness: float = 1.0, halo: float | None = None, chroma: int | None = None) -> None:
-    from .chroma import chroma_view_for, radius_for
+    from .chroma import chroma_settings
     from .detail import detail_for
     from .enhance import Enhancer
     from .halo import strength_for
@@ -213,10 +213,9 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
     from .video import is_video_path
     from .video_job import enhance_threads, enhance_video
 
+    radius, view = chroma_settings(method, chroma, video=True)
     enhancer = Enhancer(method, weights, enhance_threads(method, threads), backend, detail=detail_for(method, detail),
-                        brightness=brightness, halo=strength_for(method, halo),
-                        chroma=radius_for(method, chroma, video=True),
-                        chroma_view=chroma_view_for(method, chroma, video=True))
+                        brightness=brightness, halo=strength_for(method, halo), chroma=radius, chroma_view=view)
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
     else:
@@ -241,7 +240,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                     chroma: int | None = None) -> None:
     from rich.progress import Progress
 
-    from .chroma import chroma_view_for, radius_for
+    from .chroma import chroma_settings
     from .detail import detail_for
     from .enhance import Enhancer, plan_outputs
     from .halo import strength_for
@@ -257,7 +256,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
     enhancer = Enhancer(method, weights, threads, backend, tile, detail_for(method, detail), brightness,
                         strength_for(method, halo), exposure and method == "student" and not sequence,
-                        radius_for(method, chroma, video=sequence), chroma_view_for(method, chroma, video=sequence))
+                        *chroma_settings(method, chroma, video=sequence))
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
     smoother = TemporalSmoother() if sequence else None

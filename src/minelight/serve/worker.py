@@ -105,16 +105,16 @@ class CameraPipeline:
     """Enhancement state of one camera: the enhancer, its temporal smoother, the output size."""
 
     def __init__(self, cfg: CameraConfig):
-        from ..chroma import chroma_view_for, radius_for
+        from ..chroma import chroma_settings
         from ..enhance import Enhancer
         from ..halo import strength_for
         from ..temporal import TemporalSmoother
 
         self.cfg = cfg
         halo = strength_for(cfg.method, cfg.halo)
+        radius, view = chroma_settings(cfg.method, cfg.chroma, video=True)  # a camera's stream is video
         self.enhancer = Enhancer(cfg.method, threads=cfg.threads, backend="auto", brightness=cfg.brightness,
-                                 halo=halo, chroma=radius_for(cfg.method, cfg.chroma, video=True),
-                                 chroma_view=chroma_view_for(cfg.method, cfg.chroma, video=True))
+                                 halo=halo, chroma=radius, chroma_view=view)
         self.smoother = TemporalSmoother() if cfg.method == "fast" else None
 
     def resize(self, frame: np.ndarray) -> np.ndarray:
