@@ -67,27 +67,28 @@ def fold_colour_noise(img: np.ndarray, correction: np.ndarray, eps: float, side:
     return apply_correction_array(folded, luma_image(img))
 
 
-def luma_guided(enhancer: Enhancer, img: np.ndarray, radius: int | None = None, view: int = 0) -> np.ndarray:
-    """The fast model on a still (no smoothing), its guarded correction made luma-guided
-    (``fold_colour_noise``): fitted on the model's low-resolution view, or with ``view`` > 0 on
-    the frame downsampled to that longest side."""
-    model = enhancer.model
-    h, w = low_resolution_size(img.shape[0], img.shape[1], model.config.low_side)
+def guarded_correction(enhancer: Enhancer, img: np.ndarray) -> np.ndarray:
+    """The fast model's correction ``(1, 6, h, w)`` of a still (no smoothing), its halo guard folded in, as
+    ``Enhancer`` makes it before applying it to the frame."""
+    h, w = low_resolution_size(img.shape[0], img.shape[1], enhancer.model.config.low_side)
     low = _area_resize(img, h, w)
     (correction,) = enhancer.runner(_nchw(low), np.zeros((1, 6, h, w), np.float32), np.zeros((1, 1, h, w), np.float32))
-    guarded = guard_correction(low, correction, enhancer.halo)
-    return fold_colour_noise(img, guarded, float(model.log_eps.detach().exp()), view or model.config.low_side,
-                             model.config.radius if radius is None else radius)
+    return guard_correction(low, correction, enhancer.halo)
+
+
+def luma_guided(enhancer: Enhancer, img: np.ndarray, radius: int | None = None, view: int = 0) -> np.ndarray:
+    """The fast model on a still, its guarded correction made luma-guided (``fold_colour_noise``): fitted on
+    the model's low-resolution view, or with ``view`` > 0 on the frame downsampled to that longest side."""
+    config = enhancer.model.config
+    return fold_colour_noise(img, guarded_correction(enhancer, img), float(enhancer.model.log_eps.detach().exp()),
+                             view or config.low_side, config.radius if radius is None else radius)
 
 
 def chroma_view_input(enhancer: Enhancer, img: np.ndarray, view: int) -> np.ndarray:
-    """The fast model on a still (no smoothing), its correction applied to the frame with its chroma taken from
-    a view of ``view`` px longest side (the frame's luma untouched): candidate CV of docs/colour_noise.md."""
-    model = enhancer.model
-    h, w = low_resolution_size(img.shape[0], img.shape[1], model.config.low_side)
-    low = _area_resize(img, h, w)
-    (correction,) = enhancer.runner(_nchw(low), np.zeros((1, 6, h, w), np.float32), np.zeros((1, 1, h, w), np.float32))
-    return apply_correction_array(guard_correction(low, correction, enhancer.halo), view_chroma(img, view))
+    """The fast model on a still, its correction applied to the frame with its chroma taken from a view of
+    ``view`` px longest side (the frame's luma untouched): candidate CV of docs/colour_noise.md
+    (``Enhancer(chroma_view=True)`` at 320)."""
+    return apply_correction_array(guarded_correction(enhancer, img), view_chroma(img, view))
 
 
 def main() -> None:
