@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from minelight.losses import (DistillConfig, DistillLoss, ReconstructionConfig, ReconstructionLoss, attention_transfer,
-                              channel_wise_distillation, charbonnier, colour_angle, multiscale_charbonnier)
+                              channel_wise_distillation, charbonnier, colour_angle, gradient_l1,
+                              multiscale_charbonnier)
 
 
 def test_identical_images_have_minimal_losses():
@@ -26,6 +27,15 @@ def test_multiscale_uses_coarse_scales():
     x = torch.rand(1, 3, 16, 16)
     noise = torch.randn_like(x) * 0.1  # zero-mean noise mostly averages out at coarse scales
     assert multiscale_charbonnier(x + noise, x, (4,)) < multiscale_charbonnier(x + noise, x, (1,))
+
+
+def test_gradient_term_charges_blur_but_not_a_brightness_offset():
+    x = torch.rand(1, 3, 32, 32)
+    blurred = torch.nn.functional.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+    assert gradient_l1(x + 0.2, x).item() == pytest.approx(0, abs=1e-6)
+    assert gradient_l1(blurred, x).item() > 0.05
+    _, terms = ReconstructionLoss(ReconstructionConfig(gradient=0.5))(blurred, x)
+    assert "gradient" in terms
 
 
 def test_switched_off_terms_are_absent():

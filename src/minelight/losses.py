@@ -36,6 +36,14 @@ def ssim_loss(pred: torch.Tensor, target: torch.Tensor, window: int = 11) -> tor
     return 1.0 - ssim(pred, target, window, max_val=1.0).mean()
 
 
+def gradient_l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference of the horizontal and vertical neighbour differences (per pixel, per
+    channel): it charges a prediction for edges and texture it blurs away, or adds."""
+    dx = (pred[..., :, 1:] - pred[..., :, :-1]) - (target[..., :, 1:] - target[..., :, :-1])
+    dy = (pred[..., 1:, :] - pred[..., :-1, :]) - (target[..., 1:, :] - target[..., :-1, :])
+    return 0.5 * (dx.abs().mean() + dy.abs().mean())
+
+
 def colour_angle(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
     """Mean angle in radians between the RGB vectors of ``pred`` and ``target`` at each pixel."""
     cos = F.cosine_similarity(pred, target, dim=1, eps=eps)  # (B, H, W)
@@ -67,6 +75,7 @@ class ReconstructionConfig:
     scales: tuple[int, ...] = (1, 2, 4)  # downsampling factors of that term; (1,) = single scale
     ssim: float = 0.2  # weight of (1 - SSIM)
     colour: float = 0.1  # weight of the colour-angle term (radians)
+    gradient: float = 0.0  # weight of the L1 distance between neighbour differences (texture, edges)
 
 
 @dataclass
@@ -98,6 +107,8 @@ class ReconstructionLoss(nn.Module):
             terms["ssim"] = (c.ssim, ssim_loss(pred, target))
         if c.colour > 0:
             terms["colour"] = (c.colour, colour_angle(pred, target))
+        if c.gradient > 0:
+            terms["gradient"] = (c.gradient, gradient_l1(pred, target))
         return _weighted(terms, pred)
 
 
