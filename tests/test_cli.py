@@ -378,3 +378,31 @@ def test_enhance_brightness_option(tmp_path, image_folder):
     line = _one_line_error(runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "x"),
                                                "--brightness", "9"]))
     assert "brightness must be in" in line
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["enhance", "x.png", "--chroma", "2.5"], "Invalid value for '--chroma'"),
+    (["enhance", "x.png"], "Missing option '-o' / '--output'"),
+    (["enhnce"], "No such command 'enhnce'"),
+    (["train", "student", "--steps", "many"], "(minelight train student --help)"),
+])
+def test_a_wrong_command_line_is_one_line_naming_the_help(argv, says, capsys):
+    from minelight.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.count("\n") == 1 and err.startswith("error: ") and says in err, err
+
+
+def test_main_exits_0_on_success_and_1_when_the_job_fails(tmp_path, capsys):
+    from minelight.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["info"])
+    assert stop.value.code == 0
+    with pytest.raises(SystemExit) as stop:
+        main(["enhance", str(tmp_path / "missing.png"), "-o", str(tmp_path / "out")])
+    assert stop.value.code == 1
+    assert capsys.readouterr().err.startswith("error: ")

@@ -504,8 +504,36 @@ def info():
     typer.echo(f"methods: {', '.join(list_methods())}")
 
 
-def main() -> None:
-    app()
+def usage_error_line(err) -> str:
+    """One line for a mistake on the command line (a missing option, a value of the wrong type, an unknown
+    command), naming the help to read: ``error: Missing option '-o' / '--output'. (minelight enhance --help)``."""
+    message = " ".join(err.format_message().split())
+    path = err.ctx.command_path if err.ctx is not None else "minelight"
+    return f"error: {message} ({path} --help)"
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Run the command line; exits with 0, 1 (the job failed) or 2 (the command line was wrong), and every
+    error is one line on stderr."""
+    import sys
+
+    click = sys.modules[typer.BadParameter.__module__]  # the click typer runs on (its own copy since 0.29)
+    no_args = getattr(click, "NoArgsIsHelpError", ())
+    try:
+        code = app(args=argv, prog_name="minelight", standalone_mode=False)
+    except no_args as err:  # a bare group: its help, as click shows it
+        typer.echo(err.ctx.get_help(), err=True)
+        sys.exit(2)
+    except click.UsageError as err:
+        typer.echo(usage_error_line(err), err=True)
+        sys.exit(2)
+    except click.ClickException as err:
+        typer.echo(f"error: {' '.join(err.format_message().split())}", err=True)
+        sys.exit(err.exit_code)
+    except typer.Abort:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
