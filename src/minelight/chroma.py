@@ -18,9 +18,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .io import LUMA_BT601
 from .models.fast import low_resolution_size
 
-LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)  # BT.601; they sum to 1, so the luma of d is 0
+LUMA_WEIGHTS = np.array(LUMA_BT601, np.float32)  # they sum to 1, so the luma of d = x - Y is 0
 SUBSAMPLE = 2  # the coefficients are fitted at 1/SUBSAMPLE of the image's size
 # Chosen on SICE validation for both networks (docs/colour_noise.md):
 CHROMA_EPS = 1e-3  # guided-filter regularisation in luma^2: colour edges whose luma std over the window is

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+LUMA_BT601 = (0.299, 0.587, 0.114)  # RGB weights of the luma every module uses; they sum to 1
 MAX_PIXELS = 120_000_000  # refuse images larger than this (about 11k x 11k) unless told otherwise
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..halo import lightness
-from ..io import check_image
+from ..io import LUMA_BT601, check_image
 
 
 def _luma255(img: np.ndarray) -> np.ndarray:
     rgb = check_image(img).astype(np.float64)
-    return np.round(np.clip(rgb @ np.array([0.299, 0.587, 0.114]), 0, 1) * 255.0)
+    return np.round(np.clip(rgb @ np.array(LUMA_BT601), 0, 1) * 255.0)
 
 
 def entropy(img: np.ndarray) -> float:
