@@ -406,3 +406,8 @@ def test_main_exits_0_on_success_and_1_when_the_job_fails(tmp_path, capsys):
         main(["enhance", str(tmp_path / "missing.png"), "-o", str(tmp_path / "out")])
     assert stop.value.code == 1
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_an_os_error_is_file_then_cause_without_errno(tmp_path):
+    result = runner.invoke(app, ["export", "--method", "student", "-o", str(tmp_path / "missing" / "s.onnx")])
+    assert _one_line_error(result) == f"error: {tmp_path / 'missing' / 's.onnx'}: no such file or directory"

@@ -92,3 +92,13 @@ def test_tensor_conversions():
     np.testing.assert_array_equal(to_array(t), img)
     with pytest.raises(ValueError):
         check_image(np.zeros((5, 7)))
+
+
+def test_atomic_write_into_a_missing_folder_names_the_file_asked_for(tmp_path):
+    from minelight.io import atomic_write_bytes
+
+    target = tmp_path / "missing" / "x.onnx"
+    with pytest.raises(OSError) as err:
+        atomic_write_bytes(target, b"data")
+    assert err.value.filename == str(target)
+    assert not (tmp_path / "missing").exists()

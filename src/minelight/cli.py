@@ -38,6 +38,13 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+def error_line(err: Exception) -> str:
+    """The first line of ``err``'s message; an OSError as ``FILE: what went wrong`` (no ``[Errno N]``)."""
+    if isinstance(err, OSError) and err.strerror and err.filename:
+        return f"{err.filename}: {err.strerror[0].lower()}{err.strerror[1:]}"
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
 def guarded(fn):
     """Turn the project's known errors into one line on stderr and exit code 1 (``MINELIGHT_DEBUG=1``
     shows the traceback)."""
@@ -53,7 +60,7 @@ def guarded(fn):
         except (ImageError, WeightsError, TrainingError, ValueError, OSError) as err:  # VideoError is a ValueError
             if os.environ.get("MINELIGHT_DEBUG"):
                 raise
-            _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
+            _fail(error_line(err))
         except KeyboardInterrupt:
             _fail("interrupted")
 
@@ -517,6 +524,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     error is one line on stderr."""
     import sys
 
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")  # our own one-line errors say what OpenCV would warn about
     click = sys.modules[typer.BadParameter.__module__]  # the click typer runs on (its own copy since 0.29)
     no_args = getattr(click, "NoArgsIsHelpError", ())
     try:
