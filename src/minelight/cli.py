@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -511,7 +512,7 @@ def info():
     typer.echo(f"methods: {', '.join(list_methods())}")
 
 
-def usage_error_line(err) -> str:
+def usage_error_line(err: Exception) -> str:
     """One line for a mistake on the command line (a missing option, a value of the wrong type, an unknown
     command), naming the help to read: ``error: Missing option '-o' / '--output'. (minelight enhance --help)``."""
     message = " ".join(err.format_message().split())
@@ -522,8 +523,6 @@ def usage_error_line(err) -> str:
 def main(argv: Optional[list[str]] = None) -> None:
     """Run the command line; exits with 0, 1 (the job failed) or 2 (the command line was wrong), and every
     error is one line on stderr."""
-    import sys
-
     os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")  # our own one-line errors say what OpenCV would warn about
     click = sys.modules[typer.BadParameter.__module__]  # the click typer runs on (its own copy since 0.29)
     no_args = getattr(click, "NoArgsIsHelpError", ())
