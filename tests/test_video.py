@@ -80,6 +80,17 @@ def test_enhance_video_into_a_folder_keeps_the_name(tmp_path):
     assert len(_frames(tmp_path / "out" / "clip.mkv")) == 3
 
 
+def test_one_video_to_a_file_name_that_is_no_video_is_one_line_and_writes_nothing(tmp_path):
+    src = write_video(tmp_path / "clip.mp4", frames=3)
+    result = runner.invoke(app, ["enhance", str(src), "-o", str(tmp_path / "out.gif"), "-m", "gamma", "--quiet"])
+    assert "a video is written to a video file" in _one_line_error(result)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
+    (tmp_path / "out.v2").mkdir()  # an existing folder with a dot in its name is still a folder
+    result = runner.invoke(app, ["enhance", str(src), "-o", str(tmp_path / "out.v2"), "-m", "gamma", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert len(_frames(tmp_path / "out.v2" / "clip.mp4")) == 3
+
+
 def test_ctrl_c_keeps_a_playable_file_of_the_frames_done(tmp_path):
     src = write_video(tmp_path / "in.mp4", frames=8)
     enhancer = Enhancer("gamma")

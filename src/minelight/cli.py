@@ -218,7 +218,7 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
     from .enhance import Enhancer
     from .halo import strength_for
     from .temporal import SmoothingConfig
-    from .video import is_video_path
+    from .video import VIDEO_SUFFIXES, is_video_path
     from .video_job import enhance_threads, enhance_video
 
     radius, view = chroma_settings(method, chroma, video=True)
@@ -226,6 +226,9 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
                         brightness=brightness, halo=strength_for(method, halo), chroma=radius, chroma_view=view)
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
+    elif single and output.suffix and not output.is_dir():
+        raise ValueError(f"{output}: a video is written to a video file ({', '.join(sorted(VIDEO_SUFFIXES))}) "
+                         "or into a folder")
     else:
         if output.exists() and not output.is_dir():
             raise ValueError(f"{output}: exists and is not a folder")
