@@ -411,3 +411,15 @@ def test_main_exits_0_on_success_and_1_when_the_job_fails(tmp_path, capsys):
 def test_an_os_error_is_file_then_cause_without_errno(tmp_path):
     result = runner.invoke(app, ["export", "--method", "student", "-o", str(tmp_path / "missing" / "s.onnx")])
     assert _one_line_error(result) == f"error: {tmp_path / 'missing' / 's.onnx'}: no such file or directory"
+
+
+def test_output_names_that_cannot_hold_the_result_are_one_line_and_write_nothing(tmp_path, image_folder):
+    one = str(image_folder / "im0.png")
+    result = runner.invoke(app, ["enhance", one, "-o", str(tmp_path / "x.mp4"), "-m", "gamma"])
+    assert "an image is written to an image file" in _one_line_error(result)
+    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "x.png"), "-m", "gamma"])
+    assert "3 images go into a folder" in _one_line_error(result)
+    assert not (tmp_path / "x.mp4").exists() and not (tmp_path / "x.png").exists()
+    result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "x.v2"), "-m", "gamma"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "x.v2").iterdir())) == 3

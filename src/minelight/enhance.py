@@ -27,8 +27,8 @@ from .chroma import FAST_CHROMA, check_radius, default_radius, reduce_colour_noi
 from .detail import DetailConfig, restore_detail
 from .exposure import apply_exposure, parse_weights
 from .halo import STUDENT_HALO, check_strength, default_strength, guard_correction, reduce_halos
-from .io import (MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, to_array, to_tensor,
-                 write_image)
+from .io import (IMAGE_SUFFIXES, MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image,
+                 to_array, to_tensor, write_image)
 from .models.encoder_decoder import EncoderDecoder
 from .models.fast import apply_correction_array, low_resolution_size
 from .runtime import BACKENDS, TorchRunner, make_runner
@@ -218,10 +218,16 @@ def plan_outputs(inputs: list[str | os.PathLike], out: str | os.PathLike,
     image goes to a path with an image suffix. ``suffix`` (e.g. ``.png``) replaces the input suffix."""
     out = Path(out)
     files = collect_images(inputs)
-    if len(inputs) == 1 and Path(inputs[0]).is_file() and is_image_path(out):
+    single = len(inputs) == 1 and Path(inputs[0]).is_file()
+    if single and is_image_path(out):
         yield files[0], out
         return
     if out.exists() and not out.is_dir():
         raise ImageError(f"{out}: exists and is not a folder")
+    if single and out.suffix and not out.is_dir():
+        raise ImageError(f"{out}: an image is written to an image file ({', '.join(IMAGE_SUFFIXES)}) "
+                         "or into a folder")
+    if is_image_path(out) and not out.is_dir():
+        raise ImageError(f"{out}: {len(files)} images go into a folder, not into one image file")
     for f in files:
         yield f, out / (f.stem + (suffix or f.suffix))
