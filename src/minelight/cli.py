@@ -515,12 +515,14 @@ def info():
     typer.echo(f"methods: {', '.join(list_methods())}")
 
 
-def usage_error_line(err: Exception) -> str:
-    """One line for a mistake on the command line (a missing option, a value of the wrong type, an unknown
-    command), naming the help to read: ``error: Missing option '-o' / '--output'. (minelight enhance --help)``."""
-    message = " ".join(err.format_message().split())
-    path = err.ctx.command_path if err.ctx is not None else "minelight"
-    return f"error: {message} ({path} --help)"
+def click_error_line(err: Exception) -> str:
+    """One line for an error click raises; a mistake on the command line (a missing option, a value of the
+    wrong type, an unknown command: a usage error, which carries its context) names the help to read:
+    ``error: Missing option '-o' / '--output'. (minelight enhance --help)``."""
+    line = "error: " + " ".join(err.format_message().split())
+    if not hasattr(err, "ctx"):
+        return line
+    return f"{line} ({err.ctx.command_path if err.ctx is not None else 'minelight'} --help)"
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -534,11 +536,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     except no_args as err:  # a bare group: its help, as click shows it
         typer.echo(err.ctx.get_help(), err=True)
         sys.exit(2)
-    except click.UsageError as err:
-        typer.echo(usage_error_line(err), err=True)
-        sys.exit(2)
-    except click.ClickException as err:
-        typer.echo(f"error: {' '.join(err.format_message().split())}", err=True)
+    except click.ClickException as err:  # usage errors exit with 2
+        typer.echo(click_error_line(err), err=True)
         sys.exit(err.exit_code)
     except typer.Abort:
         typer.echo("error: interrupted", err=True)
