@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 
-from minelight.ablate import mean_std
+from minelight.evaluate.ablate import mean_std
 
 COLUMNS = {"psnr": "PSNR ↑", "ssim": "SSIM ↑", "DICM_niqe": "NIQE DICM ↓", "LIME_niqe": "NIQE LIME ↓",
            "DICM_contrast": "contrast DICM ↑", "DICM_avg_gradient": "avg. gradient DICM ↑",

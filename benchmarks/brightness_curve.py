@@ -12,10 +12,10 @@ import argparse
 
 import numpy as np
 
-from minelight.brightness import adjust_brightness
-from minelight.data import load_pairs
-from minelight.detail import detail_for
-from minelight.enhance import Enhancer
+from minelight.enhance.brightness import adjust_brightness
+from minelight.data.datasets import load_pairs
+from minelight.enhance.detail import detail_for
+from minelight.enhance.enhancer import Enhancer
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 

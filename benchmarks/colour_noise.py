@@ -1,6 +1,6 @@
 """The colour-noise step's radius and eps on real validation pairs: a method's output as `minelight enhance`
 writes it before the step (Net-S + its guard; the fast model with its folded guard), then each candidate of
-`minelight.chroma.reduce_colour_noise`, quantised to 8 bits; PSNR / SSIM on RGB without GT-mean, mean over
+`minelight.enhance.chroma.reduce_colour_noise`, quantised to 8 bits; PSNR / SSIM on RGB without GT-mean, mean over
 the pairs of each set, and the mean NIQE of the first set's outputs (`--niqe`).
 
     python benchmarks/colour_noise.py --method student --pairs data/sice_val data/sice_val_noisy --niqe
@@ -8,7 +8,7 @@ the pairs of each set, and the mean NIQE of the first set's outputs (`--niqe`).
 `--luma-guided` (fast model only) scores instead the fast model with its correction fitted again against the
 luma of a view of the frame and applied to the frame's luma (`fold_colour_noise` below; candidates L, L1 and
 LV of docs/colour_noise.md, none adopted). `--chroma-view 320` scores candidate CV, the fast model's correction
-applied to the frame with the chroma of a 320-px view (`minelight.chroma.view_chroma`): what videos and
+applied to the frame with the chroma of a 320-px view (`minelight.enhance.chroma.view_chroma`): what videos and
 `serve` apply.
 
 The rule that reads these numbers is in docs/colour_noise.md.
@@ -22,10 +22,10 @@ import time
 import cv2
 import numpy as np
 
-from minelight.chroma import CHROMA_EPS, LUMA_WEIGHTS, _box, luma_image, reduce_colour_noise, view_chroma
-from minelight.data import load_pairs
-from minelight.enhance import Enhancer, _area_resize, _nchw
-from minelight.halo import guard_correction, strength_for
+from minelight.enhance.chroma import CHROMA_EPS, LUMA_WEIGHTS, _box, luma_image, reduce_colour_noise, view_chroma
+from minelight.data.datasets import load_pairs
+from minelight.enhance.enhancer import Enhancer, _area_resize, _nchw
+from minelight.enhance.halo import guard_correction, strength_for
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 from minelight.models.fast import apply_correction_array, low_resolution_size

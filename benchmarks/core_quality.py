@@ -6,7 +6,7 @@ autoencoding.
         --unpaired ../shared/data/unpaired/DICM --unpaired ../shared/data/unpaired/LIME \
         --clean ../shared/data/BSDS500/val --json docs/core_quality.json
 
-``student+detail`` is Net-S followed by the noise-aware detail restoration (``minelight.detail``, default
+``student+detail`` is Net-S followed by the noise-aware detail restoration (``minelight.enhance.detail``, default
 settings), which is what ``minelight enhance`` writes. Outputs are quantised to 8 bits (as ``minelight
 enhance`` writes them) before scoring. PSNR/SSIM are on RGB without GT-mean rescaling. Prints a Markdown
 table; ``--json`` also writes the numbers. Net-S runs with onnxruntime by default (``--backend``).
@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from minelight.data import load_pairs
-from minelight.detail import DetailConfig
-from minelight.enhance import Enhancer
+from minelight.data.datasets import load_pairs
+from minelight.enhance.detail import DetailConfig
+from minelight.enhance.enhancer import Enhancer
 from minelight.io import list_images, quantise8, read_image, to_tensor
 from minelight.metrics.full_reference import psnr, ssim
 from minelight.metrics.niqe import niqe

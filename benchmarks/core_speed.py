@@ -20,7 +20,7 @@ from functools import partial
 
 import torch
 
-from minelight.enhance import Enhancer, enhancer_for
+from minelight.enhance.enhancer import Enhancer, enhancer_for
 from minelight.models.profile import count_macs, count_params
 
 

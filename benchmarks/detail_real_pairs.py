@@ -1,4 +1,4 @@
-"""Choose the detail restoration for Net-S -- off, or one setting of ``minelight.detail.DetailConfig`` -- on
+"""Choose the detail restoration for Net-S -- off, or one setting of ``minelight.enhance.detail.DetailConfig`` -- on
 real validation pairs (rule in ``docs/detail_tuning.md``, "On real validation pairs").
 
     python benchmarks/detail_real_pairs.py --pairs data/sice_val data/sice_val_noisy --threads 1
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from minelight.data import load_pairs
-from minelight.detail import DetailConfig, restore_detail
-from minelight.enhance import Enhancer
-from minelight.halo import STUDENT_HALO, reduce_halos
+from minelight.data.datasets import load_pairs
+from minelight.enhance.detail import DetailConfig, restore_detail
+from minelight.enhance.enhancer import Enhancer
+from minelight.enhance.halo import STUDENT_HALO, reduce_halos
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 

@@ -1,4 +1,4 @@
-"""Choose the detail restoration's settings (``minelight.detail.DetailConfig``) for Net-S on the tuning set
+"""Choose the detail restoration's settings (``minelight.enhance.detail.DetailConfig``) for Net-S on the tuning set
 of ``fast_low_side.py`` (dark SICE Part 1 crops for NIQE, synthetic pairs from well-exposed SICE crops for
 PSNR/SSIM); DICM, LIME and the BSDS500 ``val`` pairs (what we report on) are not read.
 
@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 from fast_low_side import tuning_metrics, tuning_sets
-from minelight.detail import DetailConfig, restore_detail
-from minelight.enhance import Enhancer
-from minelight.splits import parse_files
+from minelight.enhance.detail import DetailConfig, restore_detail
+from minelight.enhance.enhancer import Enhancer
+from minelight.data.splits import parse_files
 
 
 def scores(dark: list[tuple[np.ndarray, np.ndarray]], pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],

@@ -6,7 +6,7 @@ The rule and the feature set were written before scoring (``docs/real_pairs.md``
 pipeline of `minelight enhance` (Net-S + its default detail step + halo guard) runs once; the step then sets
 the brightness control (``out ** (1 / b)``) per image to ``b = exp(w . features)``, ``w`` fitted by least
 squares on the train pairs to ``log b*``, where ``b*`` brings the output's mean to the target's.
-Features (``minelight.exposure``): 1, log input mean, log input median, log input 95th percentile, log
+Features (``minelight.enhance.exposure``): 1, log input mean, log input median, log input 95th percentile, log
 output mean. Prints ``w`` and PSNR / SSIM (8-bit, no GT-mean) on the validation pairs with and without the
 step; ``--write OUT`` saves the weights with ``w`` in their header, where ``minelight enhance`` reads it.
 """
@@ -17,13 +17,13 @@ import argparse
 
 import numpy as np
 
-from minelight.brightness import adjust_brightness
-from minelight.data import load_pairs
-from minelight.detail import detail_for
-from minelight.enhance import Enhancer, shipped_weights
-from minelight.exposure import (exposure_brightness, exposure_features, fit_exposure, format_weights,
+from minelight.enhance.brightness import adjust_brightness
+from minelight.data.datasets import load_pairs
+from minelight.enhance.detail import detail_for
+from minelight.enhance.enhancer import Enhancer, shipped_weights
+from minelight.enhance.exposure import (exposure_brightness, exposure_features, fit_exposure, format_weights,
                                 matching_brightness, store_coefficients)
-from minelight.halo import STUDENT_HALO
+from minelight.enhance.halo import STUDENT_HALO
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 

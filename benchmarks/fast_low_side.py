@@ -25,14 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from minelight.data import is_well_exposed, luma
-from minelight.degrade import degrade
-from minelight.enhance import Enhancer
+from minelight.data.datasets import is_well_exposed, luma
+from minelight.data.degrade import degrade
+from minelight.enhance.enhancer import Enhancer
 from minelight.io import list_images, quantise8, read_image, to_tensor
 from minelight.metrics.full_reference import psnr, ssim
 from minelight.metrics.niqe import niqe
-from minelight.pairs import file_number
-from minelight.splits import parse_files
+from minelight.data.pairs import file_number
+from minelight.data.splits import parse_files
 
 
 def tuning_sets(folder: Path, stride: int, seed: int,

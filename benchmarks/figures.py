@@ -21,10 +21,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from minelight.chroma import FAST_CHROMA, STUDENT_CHROMA, reduce_colour_noise
-from minelight.detail import detail_for
-from minelight.enhance import Enhancer
-from minelight.halo import STUDENT_HALO, default_strength, reduce_halos
+from minelight.enhance.chroma import FAST_CHROMA, STUDENT_CHROMA, reduce_colour_noise
+from minelight.enhance.detail import detail_for
+from minelight.enhance.enhancer import Enhancer
+from minelight.enhance.halo import STUDENT_HALO, default_strength, reduce_halos
 from minelight.io import list_images, read_image, to_uint8, write_image
 
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from minelight.chroma import FAST_CHROMA
-from minelight.enhance import enhancer_for
-from minelight.halo import FAST_HALO
+from minelight.enhance.chroma import FAST_CHROMA
+from minelight.enhance.enhancer import enhancer_for
+from minelight.enhance.halo import FAST_HALO
 from minelight.metrics.temporal import flicker, mean_temporal_change
-from minelight.temporal import TemporalSmoother
+from minelight.enhance.temporal import TemporalSmoother
 
 from video_speed import DEFAULT_FRAME, make_frames
 

@@ -16,10 +16,10 @@ import argparse
 
 import numpy as np
 
-from minelight.data import load_pairs
-from minelight.detail import detail_for
-from minelight.enhance import Enhancer
-from minelight.halo import reduce_halos
+from minelight.data.datasets import load_pairs
+from minelight.enhance.detail import detail_for
+from minelight.enhance.enhancer import Enhancer
+from minelight.enhance.halo import reduce_halos
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 from minelight.metrics.statistics import loe
@@ -39,7 +39,7 @@ def pick(rows: dict[float, dict[str, float]]) -> float:
 def guarded_outputs(method: str, weights: str | None, threads: int):
     """A function ``low -> {strength: output}`` for the method as ``minelight enhance`` runs it: Net-S (+
     its default detail step) once, then the guard on its output at each strength; the fast model, whose guard
-    is folded into its correction (``minelight.halo.guard_correction``), once per strength."""
+    is folded into its correction (``minelight.enhance.halo.guard_correction``), once per strength."""
     if method == "fast":
         fast = {s: Enhancer("fast", weights, threads=threads, backend="auto", halo=s) for s in STRENGTHS}
         return lambda low: {s: enhancer.enhance_array(low) for s, enhancer in fast.items()}

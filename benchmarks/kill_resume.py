@@ -34,7 +34,7 @@ def trial(data: Path, out: Path, sig: signal.Signals, ckpt_every: int, steps: in
     proc.send_signal(sig)
     proc.wait()
     logged = max(int(r["step"]) for r in csv.DictReader(open(out / "log.csv")))
-    from minelight.checkpoint import load_latest_checkpoint
+    from minelight.train.checkpoints import load_latest_checkpoint
 
     saved = int(load_latest_checkpoint(out / "last.pt")["step"])
     subprocess.run(cmd + ["--resume"], check=True, capture_output=True)

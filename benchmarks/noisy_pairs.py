@@ -6,7 +6,7 @@ SICE Part 1 is distributed at 512 px, which averages a camera's sensor noise awa
 cameras are much noisier. This set stands in for them when a choice (the real/synthetic mix) must weigh
 noise removal. Per frame, in linear light: shot noise with a full well drawn log-uniformly from
 ``--full-well`` photons, then Gaussian read noise with a std drawn uniformly from ``--read-noise`` -- the
-noise model of `minelight.degrade` with the training's range. One draw per frame from ``--seed``: the set is
+noise model of `minelight.data.degrade` with the training's range. One draw per frame from ``--seed``: the set is
 the same on every run. Frames are written as PNG (no second compression).
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from minelight.data import load_pairs
-from minelight.degrade import linear_to_srgb, log_uniform, srgb_to_linear
+from minelight.data.datasets import load_pairs
+from minelight.data.degrade import linear_to_srgb, log_uniform, srgb_to_linear
 from minelight.io import write_image
 
 

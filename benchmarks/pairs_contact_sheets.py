@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from minelight.io import read_image, to_uint8
-from minelight.pairs import PairsConfig, build_scene, scene_groups
+from minelight.data.pairs import PairsConfig, build_scene, scene_groups
 
 
 def main() -> None:

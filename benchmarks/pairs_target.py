@@ -12,10 +12,10 @@ import argparse
 
 import numpy as np
 
-from minelight.data import luma
+from minelight.data.datasets import luma
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
-from minelight.pairs import PairsConfig, build_scene, scene_groups
+from minelight.data.pairs import PairsConfig, build_scene, scene_groups
 
 
 def main() -> None:

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from minelight.data import is_well_exposed, load_pairs
-from minelight.degrade import linear_to_srgb, srgb_to_linear
-from minelight.enhance import Enhancer
+from minelight.data.datasets import is_well_exposed, load_pairs
+from minelight.data.degrade import linear_to_srgb, srgb_to_linear
+from minelight.enhance.enhancer import Enhancer
 from minelight.io import list_images, quantise8, read_image
 from minelight.metrics.registry import METRICS
 

@@ -21,10 +21,10 @@ import argparse
 
 import numpy as np
 
-from minelight.data import load_pairs
-from minelight.detail import detail_for
-from minelight.enhance import Enhancer
-from minelight.halo import strength_for
+from minelight.data.datasets import load_pairs
+from minelight.enhance.detail import detail_for
+from minelight.enhance.enhancer import Enhancer
+from minelight.enhance.halo import strength_for
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 

@@ -24,9 +24,9 @@ import dataclasses
 import numpy as np
 from scipy.signal import convolve2d
 
-from minelight.config import apply_overrides
-from minelight.data import load_pairs, luma
-from minelight.degrade import DegradeConfig, degrade, srgb_to_linear
+from minelight.train.config import apply_overrides
+from minelight.data.datasets import load_pairs, luma
+from minelight.data.degrade import DegradeConfig, degrade, srgb_to_linear
 
 BINS = ((0.0, 0.05), (0.05, 0.12), (0.12, 0.25))
 LAPLACE_PAIR = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float64)

@@ -3,7 +3,7 @@
     python benchmarks/video_end_to_end.py --frames 150 --out docs/video_end_to_end.md
 
 Writes a synthetic dark 1280x720 H.264 clip (the synthesiser's static scene with per-frame noise), then
-times ``minelight.video_job.enhance_video`` on it (PyAV decode, ``--method``, x264 ``--preset`` encode,
+times ``minelight.video.job.enhance_video`` on it (PyAV decode, ``--method``, x264 ``--preset`` encode,
 overlapped in threads) and, for the breakdown in the same run, decoding alone, encoding alone and the
 enhancement alone on frames already in memory.
 """
@@ -15,13 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from minelight.enhance import Enhancer
-from minelight.chroma import chroma_settings
-from minelight.halo import default_strength
+from minelight.enhance.enhancer import Enhancer
+from minelight.enhance.chroma import chroma_settings
+from minelight.enhance.halo import default_strength
 from minelight.io import from_uint8, to_uint8
-from minelight.temporal import SmoothingConfig, TemporalSmoother
-from minelight.video import VideoReader, VideoWriter
-from minelight.video_job import enhance_threads, enhance_video
+from minelight.enhance.temporal import SmoothingConfig, TemporalSmoother
+from minelight.video.streams import VideoReader, VideoWriter
+from minelight.video.job import enhance_threads, enhance_video
 
 from video_speed import DEFAULT_FRAME, make_frames
 

@@ -8,7 +8,7 @@ project's synthesiser into a static scene with new sensor noise in every frame (
 scene seed and a per-frame noise generator; 4 such frames are cycled). The fast model runs in video mode
 (temporal smoothing of its correction and output on); ``fast+halo`` adds the halo guard at the fast
 model's default strength, as videos and ``minelight serve`` get it since 2026-12-02; ``fast+halo+chroma``
-adds the colour-noise step at the fast model's image default (``minelight.chroma``; videos and ``serve``
+adds the colour-noise step at the fast model's image default (``minelight.enhance.chroma``; videos and ``serve``
 get it with ``--chroma 4``). ``--methods`` picks some of the rows (``METHOD:BACKEND``, comma-separated).
 Peak RSS includes the 4 float32 frames (4 x H x W x 12 bytes: 11, 42, 95 MiB).
 Timed: ``Enhancer.enhance_array`` on float32 frames, after warm-up frames.
@@ -35,7 +35,7 @@ DEFAULT_FRAME = Path(__file__).resolve().parents[1] / "examples" / "chelsea_dark
 
 def make_frames(path: Path, height: int, width: int, count: int, seed: int = 0) -> list[np.ndarray]:
     """``count`` float32 frames of one static dark scene with independent sensor noise."""
-    from minelight.degrade import DegradeConfig, degrade
+    from minelight.data.degrade import DegradeConfig, degrade
     from minelight.io import read_image
 
     img = cv2.resize(read_image(path), (width, height), interpolation=cv2.INTER_AREA)
@@ -48,8 +48,8 @@ def worker(method: str, backend: str, height: int, width: int, frames: int, warm
            frame: Path) -> dict:
     import torch
 
-    from minelight.enhance import enhancer_for
-    from minelight.temporal import TemporalSmoother
+    from minelight.enhance.enhancer import enhancer_for
+    from minelight.enhance.temporal import TemporalSmoother
 
     torch.set_num_threads(threads)
     distinct = make_frames(frame, height, width, 4)  # cycled, so the held frames barely count in the RSS

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from minelight.io import read_image, to_uint8
-from minelight.video import VideoWriter
+from minelight.video.streams import VideoWriter
 
 HERE = Path(__file__).resolve().parent
 

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import skimage.data
 
-from minelight.degrade import DegradeConfig, degrade
+from minelight.data.degrade import DegradeConfig, degrade
 from minelight.io import from_uint8, write_image
 
 SOURCES = ("astronaut", "coffee", "chelsea", "rocket")

@@ -46,7 +46,7 @@ def pair_folder(tmp_path: Path) -> Path:
 def _tiny_weights(path: Path, name: str) -> Path:
     import torch
 
-    from minelight.checkpoint import save_weights
+    from minelight.train.checkpoints import save_weights
     from minelight.models import create_model
 
     torch.manual_seed(0)
@@ -76,7 +76,7 @@ def fast_weights(tmp_path: Path) -> Path:
 def write_video(path: Path, frames: int = 8, size: tuple[int, int] = (48, 64), fps: int = 12, seed: int = 0) -> Path:
     """A tiny dark H.264 clip of a static scene with fresh noise in every frame."""
     from minelight.io import to_uint8
-    from minelight.video import VideoWriter
+    from minelight.video.streams import VideoWriter
 
     rng = np.random.default_rng(seed)
     base = 0.15 * scene(*size, seed=seed)

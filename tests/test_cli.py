@@ -5,8 +5,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from minelight.brightness import adjust_brightness
-from minelight.checkpoint import read_metadata
+from minelight.enhance.brightness import adjust_brightness
+from minelight.train.checkpoints import read_metadata
 from minelight.cli import app
 from minelight.io import read_image
 
@@ -31,10 +31,10 @@ def test_enhance_folder_mirrors_names(tmp_path, image_folder, student_weights):
 
 
 def test_enhance_student_restores_detail_with_detail_and_by_default_only_if_chosen(tmp_path, student_weights):
-    from minelight.chroma import default_radius
-    from minelight.detail import DetailConfig, detail_for
-    from minelight.enhance import Enhancer
-    from minelight.halo import STUDENT_HALO
+    from minelight.enhance.chroma import default_radius
+    from minelight.enhance.detail import DetailConfig, detail_for
+    from minelight.enhance.enhancer import Enhancer
+    from minelight.enhance.halo import STUDENT_HALO
     from minelight.io import from_uint8, to_uint8, write_image
 
     yy, xx = np.mgrid[0:70, 0:90]
@@ -230,7 +230,7 @@ def test_benchmark_end_to_end_writes_parseable_reports(tmp_path, pair_folder, im
                                                        monkeypatch):
     import csv
 
-    from minelight import enhance
+    from minelight.enhance import enhancer as enhance
 
     monkeypatch.setattr(enhance, "shipped_weights", lambda name: student_weights)
     out = tmp_path / "report"
@@ -253,8 +253,8 @@ def test_benchmark_end_to_end_writes_parseable_reports(tmp_path, pair_folder, im
 
 @pytest.mark.parametrize("method", ["student", "fast"])
 def test_shipped_onnx_graphs_record_the_shipped_weights_so_auto_uses_them(method):
-    from minelight.enhance import Enhancer, shipped_weights
-    from minelight.runtime import matching_onnx
+    from minelight.enhance.enhancer import Enhancer, shipped_weights
+    from minelight.enhance.runtime import matching_onnx
 
     assert matching_onnx(shipped_weights(method)) is not None  # after new weights: minelight export again
     assert Enhancer(method, backend="auto").backend == "onnxruntime"
@@ -267,7 +267,7 @@ def test_benchmark_needs_named_folders(tmp_path, image_folder):
 def test_export_onnx_matches_pytorch_on_an_odd_size(tmp_path, student_weights):
     import onnxruntime as ort
 
-    from minelight.checkpoint import load_weights
+    from minelight.train.checkpoints import load_weights
 
     out = tmp_path / "s.onnx"
     result = runner.invoke(app, ["export", "--weights", str(student_weights), "-o", str(out)])
@@ -288,8 +288,8 @@ def test_enhancer_still_runs_a_graph_exported_before_the_brightness_input(tmp_pa
     import onnx
     from onnx import helper
 
-    from minelight.enhance import Enhancer
-    from minelight.export import weights_digest
+    from minelight.enhance.enhancer import Enhancer
+    from minelight.train.export import weights_digest
 
     old = tmp_path / "old.onnx"  # a one-input graph: the student graph with brightness fixed at 1
     runner.invoke(app, ["export", "--weights", str(student_weights), "-o", str(old)])
@@ -315,7 +315,7 @@ def test_debug_flag_shows_the_underlying_exception(tmp_path, monkeypatch):
 
 
 def test_pairs_then_paired_training_on_its_output(tmp_path, image_folder):
-    from .test_pairs import write_bracket
+    from .data.test_pairs import write_bracket
 
     src = tmp_path / "sice"
     write_bracket(src, 0, [f"{n}.png" for n in range(1, 6)])
@@ -338,7 +338,7 @@ def test_pairs_then_paired_training_on_its_output(tmp_path, image_folder):
     (["--files", "holdout"], "--files"),
 ])
 def test_pairs_bad_options_are_one_line(tmp_path, args, expected):
-    from .test_pairs import write_bracket
+    from .data.test_pairs import write_bracket
 
     write_bracket(tmp_path / "src", 0, ["1.png", "2.png"])
     line = _one_line_error(runner.invoke(app, ["pairs", str(tmp_path / "src"), "-o", str(tmp_path / "o"), *args]))

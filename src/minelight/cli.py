@@ -52,9 +52,9 @@ def guarded(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from .checkpoint import WeightsError
+        from .train.checkpoints import WeightsError
         from .io import ImageError
-        from .train import TrainingError
+        from .train.runs import TrainingError
 
         try:
             return fn(*args, **kwargs)
@@ -69,7 +69,7 @@ def guarded(fn):
 
 
 def _run_config(cfg, data, val, out, steps, batch_size, crop, lr, seed, threads, overrides, init=None):
-    from .config import apply_overrides
+    from .train.config import apply_overrides
 
     cfg.data = tuple(str(d) for d in data or ())
     cfg.val = str(val) if val else ""
@@ -105,7 +105,7 @@ def _add_train_command(name: str, config_class: str, train_fn: str, doc: str) ->
                 crop: Optional[int] = CropOpt, lr: Optional[float] = LrOpt, seed: Optional[int] = SeedOpt,
                 threads: Optional[int] = ThreadsOpt, overrides: Optional[list[str]] = SetOpt,
                 init: Optional[Path] = InitOpt, resume: bool = ResumeOpt, quiet: bool = QuietOpt):
-        from . import train
+        from .train import runs as train
 
         cfg = _run_config(getattr(train, config_class)(), data, val, out, steps, batch_size, crop, lr, seed, threads,
                           overrides, init)
@@ -131,7 +131,7 @@ def train_student_cmd(data: Optional[list[Path]] = DataOpt,
                       init: Optional[Path] = InitOpt, resume: bool = ResumeOpt, quiet: bool = QuietOpt):
     """Train Net-S on synthetic (from --data) and/or real (--paired) pairs, distilled from a frozen Net-T
     (with both: --set paired_share=0.75 of the batches are real)."""
-    from .train import StudentRunConfig, train_student
+    from .train.runs import StudentRunConfig, train_student
 
     cfg = _run_config(StudentRunConfig(), data, val, out, steps, batch_size, crop, lr, seed, threads, overrides, init)
     cfg.paired = tuple(str(p) for p in paired or ())
@@ -169,7 +169,7 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             tile: int = typer.Option(0, "--tile", help="Net-S tile size (multiple of 8); 0: auto above 4 MP; -1: off."),
             detail: Optional[bool] = typer.Option(None, "--detail/--no-detail",
                                                   help="student: restore the input's fine texture where its amplified "
-                                                       "noise stays below a visible level (minelight.detail; off by "
+                                                       "noise stays below a visible level (minelight.enhance.detail; off by "
                                                        "default: it cost quality on real validation pairs, "
                                                        "docs/detail_tuning.md)."),
             halo: Optional[float] = typer.Option(None, "--halo",
@@ -183,7 +183,7 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                                                       "docs/colour_noise.md)."),
             exposure: bool = typer.Option(True, "--exposure/--no-exposure",
                                           help="Images with student: the per-image exposure step the weights "
-                                               "carry (minelight.exposure; not applied to video)."),
+                                               "carry (minelight.enhance.exposure; not applied to video)."),
             brightness: float = typer.Option(1.0, "--brightness",
                                              help="Output brightness, 0.25-4: 1 = as the method makes it, above 1 "
                                                   "brighter, below 1 darker (highlights never clip)."),
@@ -193,7 +193,7 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                                         "the fast model: half the cores, beside decoding and encoding)."),
             quiet: bool = QuietOpt):
     """Enhance images, folders, videos or a live stream; output names mirror input names."""
-    from .video import is_video_path
+    from .video.streams import is_video_path
 
     inputs = list(inputs or [])
     if source is None and not inputs:
@@ -213,13 +213,13 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
                     max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool | None,
                     brightness: float = 1.0, halo: float | None = None, chroma: int | None = None) -> None:
-    from .chroma import chroma_settings
-    from .detail import detail_for
-    from .enhance import Enhancer
-    from .halo import strength_for
-    from .temporal import SmoothingConfig
-    from .video import VIDEO_SUFFIXES, is_video_path
-    from .video_job import enhance_threads, enhance_video
+    from .enhance.chroma import chroma_settings
+    from .enhance.detail import detail_for
+    from .enhance.enhancer import Enhancer
+    from .enhance.halo import strength_for
+    from .enhance.temporal import SmoothingConfig
+    from .video.streams import VIDEO_SUFFIXES, is_video_path
+    from .video.job import enhance_threads, enhance_video
 
     radius, view = chroma_settings(method, chroma, video=True)
     enhancer = Enhancer(method, weights, enhance_threads(method, threads), backend, detail=detail_for(method, detail),
@@ -251,12 +251,12 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                     chroma: int | None = None) -> None:
     from rich.progress import Progress
 
-    from .chroma import chroma_settings
-    from .detail import detail_for
-    from .enhance import Enhancer, plan_outputs
-    from .halo import strength_for
+    from .enhance.chroma import chroma_settings
+    from .enhance.detail import detail_for
+    from .enhance.enhancer import Enhancer, plan_outputs
+    from .enhance.halo import strength_for
     from .io import ImageError, is_image_path
-    from .temporal import TemporalSmoother
+    from .enhance.temporal import TemporalSmoother
 
     suffix = None if fmt is None else "." + fmt.lower().lstrip(".")
     jobs = list(plan_outputs(inputs, output, suffix))
@@ -304,8 +304,8 @@ def pairs(src: Path = typer.Argument(..., help="Bracketed captures: one sub-fold
     """Build real low/normal pairs from exposure brackets (see docs/real_pairs.md)."""
     from rich.progress import Progress
 
-    from .pairs import PairsConfig, build_pairs
-    from .splits import parse_files
+    from .data.pairs import PairsConfig, build_pairs
+    from .data.splits import parse_files
 
     span = parse_files(files) if files else None
     cfg = PairsConfig(dark=dark, target=target, files=span, max_shift=max_shift)
@@ -357,7 +357,7 @@ def synth(src: Path = typer.Option(..., "--src", help="Folder of normal-light im
           out: Path = typer.Option(..., "--out", help="Output folder (LOL layout: low/, high/)."),
           seed: int = typer.Option(0, "--seed")):
     """Write a fixed synthetic low/high paired set from normal-light images."""
-    from .synth import write_synthetic_pairs
+    from .data.synth import write_synthetic_pairs
 
     n = write_synthetic_pairs(src, out, seed)
     typer.echo(f"{n} pairs written to {out}")
@@ -377,7 +377,7 @@ def score(paths: list[Path] = typer.Argument(..., help="Images and/or folders to
     from rich.table import Table
 
     from .metrics.registry import get_metrics
-    from .score import mean_row, score_images, write_csv
+    from .evaluate.score import mean_row, score_images, write_csv
 
     chosen = get_metrics(metrics)
     rows = score_images(paths, chosen, str(reference) if reference else None, str(inputs) if inputs else None)
@@ -403,9 +403,9 @@ def export(method: str = typer.Option("student", "--method", "-m", help="student
 
     The graph records the weights' SHA-256: saved as WEIGHTS.onnx beside the weights, `enhance --backend
     auto` picks it up for videos."""
-    from .checkpoint import load_weights
-    from .enhance import NEURAL_METHODS, shipped_weights
-    from .export import export_onnx, weights_digest
+    from .train.checkpoints import load_weights
+    from .enhance.enhancer import NEURAL_METHODS, shipped_weights
+    from .train.export import export_onnx, weights_digest
 
     if method not in NEURAL_METHODS:
         raise ValueError(f"cannot export {method!r}; choose from {', '.join(NEURAL_METHODS)}")
@@ -436,7 +436,7 @@ def benchmark(methods: str = typer.Option("student,clahe,lime,he,gamma", "--meth
               limit: int = typer.Option(0, "--limit", help="First N images per data set (0 = all)."),
               threads: int = typer.Option(0, "--threads"), quiet: bool = QuietOpt):
     """Methods x data sets x metrics: results.csv, results.md and index.html in --out."""
-    from .evaluate import BenchmarkConfig, run_benchmark
+    from .evaluate.benchmark import BenchmarkConfig, run_benchmark
 
     cfg = BenchmarkConfig(methods=tuple(m.strip() for m in methods.split(",") if m.strip()),
                           paired=_named_folders(paired, "--paired"), unpaired=_named_folders(unpaired, "--unpaired"),
@@ -465,9 +465,9 @@ def ablate(study: str = typer.Option(..., "--study", help="teacher, loss, distil
 
     Default budget: 300 steps per run (--steps for more, e.g. on a GPU); PSNR/SSIM on the first 20 val
     pairs (--set val_images=0 for all); seeds 0,1,2 for the teacher study, 0 for the others."""
-    from .ablate import default_seeds, run_study
+    from .evaluate.ablate import default_seeds, run_study
     from .io import list_images
-    from .train import StudentRunConfig
+    from .train.runs import StudentRunConfig
 
     base = _run_config(StudentRunConfig(), data, val, None, steps or 300, batch_size, crop, lr, None, threads,
                        overrides)
@@ -489,8 +489,8 @@ def info():
     from rich.console import Console
     from rich.table import Table
 
-    from .checkpoint import load_weights
-    from .enhance import NEURAL_METHODS, list_methods, shipped_weights
+    from .train.checkpoints import load_weights
+    from .enhance.enhancer import NEURAL_METHODS, list_methods, shipped_weights
     from .models.profile import count_macs, count_params
 
     table = Table(title="minelight shipped models")

@@ -149,7 +149,7 @@ def write_clip(path: Path, frames: int = 60, size: tuple[int, int] = (120, 160),
                level: float = 0.12) -> Path:
     """A dark H.264 clip: a static textured scene (different per seed) with fresh noise in every frame."""
     from minelight.io import to_uint8
-    from minelight.video import VideoWriter
+    from minelight.video.streams import VideoWriter
 
     rng = np.random.default_rng(seed)
     field = cv2.GaussianBlur(rng.random((*size, 3)).astype(np.float32), (0, 0), 4)

@@ -48,7 +48,7 @@ def test_pipeline_resizes_and_enhances_a_dark_frame():
 
 
 def test_pipeline_takes_the_halo_guard_from_the_config_or_the_method():
-    from minelight.halo import default_strength
+    from minelight.enhance.halo import default_strength
 
     assert CameraPipeline(CameraConfig("a", "x", method="clahe", halo=0.5)).enhancer.halo == 0.5
     for method in ("fast", "clahe"):
@@ -56,7 +56,7 @@ def test_pipeline_takes_the_halo_guard_from_the_config_or_the_method():
 
 
 def test_pipeline_takes_the_colour_noise_radius_from_the_config_or_the_method():
-    from minelight.chroma import default_radius
+    from minelight.enhance.chroma import default_radius
 
     assert CameraPipeline(CameraConfig("a", "x", method="fast", chroma=0)).enhancer.chroma == 0
     assert CameraPipeline(CameraConfig("a", "x", method="clahe", chroma=2)).enhancer.chroma == 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..halo import lightness
+from ..enhance.halo import lightness
 from ..io import LUMA_BT601, check_image
 
 

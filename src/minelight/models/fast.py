@@ -12,7 +12,7 @@ Pipeline for a frame ``x`` ``(B, 3, H, W)``:
 4. ``A`` and ``b`` (the *correction*, ``(B, 6, h, w)``) are bilinearly upsampled and applied to the
    full-resolution frame: ``out = A * x + b``.
 
-The correction is what video smoothing averages across frames (see ``minelight.temporal``).
+The correction is what video smoothing averages across frames (see ``minelight.enhance.temporal``).
 """
 
 from __future__ import annotations

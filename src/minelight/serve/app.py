@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..video import redact
+from ..video.streams import redact
 from .gateway import Camera, Gateway
 from .metrics import MetricsExporter
 

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..brightness import check_brightness
-from ..chroma import check_radius
-from ..halo import check_strength
-from ..video import redact
+from ..enhance.brightness import check_brightness
+from ..enhance.chroma import check_radius
+from ..enhance.halo import check_strength
+from ..video.streams import redact
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 TRANSPORTS = ("tcp", "udp")
@@ -46,15 +46,15 @@ class CameraConfig:
     name: str
     source: str  # rtsp://, http(s)://, a video file (played in a loop), or a capture-device index "0"
     transport: str = "tcp"  # RTSP transport: tcp or udp
-    method: str = "fast"  # enhancement method (minelight.enhance.list_methods())
+    method: str = "fast"  # enhancement method (minelight.enhance.enhancer.list_methods())
     fps: float = 0.0  # frame-rate cap (frames/s); 0 = as fast as the camera delivers
     width: int = 0  # output size in pixels; 0 = the camera's
     height: int = 0
     publish: str = ""  # rtsp:// URL of a media server to push the enhanced H.264 stream to; "" = none
     timeout: float = 10.0  # seconds: opening, and silence while reading, before the camera reconnects
     max_backoff: float = 2.0  # seconds: cap of the reconnect back-off (0.5, 1, 2, 2, ...)
-    brightness: float = 1.0  # output brightness 0.25-4 (1 = as the method makes it; minelight.brightness)
-    halo: float | None = None  # halo guard strength 0-1 (0 = off); None = the method's default (minelight.halo)
+    brightness: float = 1.0  # output brightness 0.25-4 (1 = as the method makes it; minelight.enhance.brightness)
+    halo: float | None = None  # halo guard strength 0-1 (0 = off); None = the method's default (minelight.enhance.halo)
     chroma: int | None = None  # colour-noise radius in px (0 = off); None = the method's default on video (chroma.py)
     jpeg_quality: int = 80  # MJPEG / snapshot quality (1-100)
     threads: int = 1  # enhancement threads of this camera's process
@@ -95,7 +95,7 @@ def _check_fields(where: str, table: dict, cls) -> dict:
 
 def camera_from_table(where: str, table: dict) -> CameraConfig:
     """One camera from a TOML table, checked field by field."""
-    from ..enhance import list_methods
+    from ..enhance.enhancer import list_methods
 
     values = _check_fields(where, table, CameraConfig)
     for key in ("name", "source"):

@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..video import redact
+from ..video.streams import redact
 
 log = logging.getLogger("minelight.serve")
 

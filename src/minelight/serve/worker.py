@@ -105,10 +105,10 @@ class CameraPipeline:
     """Enhancement state of one camera: the enhancer, its temporal smoother, the output size."""
 
     def __init__(self, cfg: CameraConfig):
-        from ..chroma import chroma_settings
-        from ..enhance import Enhancer
-        from ..halo import strength_for
-        from ..temporal import TemporalSmoother
+        from ..enhance.chroma import chroma_settings
+        from ..enhance.enhancer import Enhancer
+        from ..enhance.halo import strength_for
+        from ..enhance.temporal import TemporalSmoother
 
         self.cfg = cfg
         halo = strength_for(cfg.method, cfg.halo)
@@ -139,7 +139,7 @@ def encode_jpeg(frame: np.ndarray, quality: int) -> bytes:
 
 
 def _is_file(source: str) -> bool:
-    from ..video import is_live_source
+    from ..video.streams import is_live_source
 
     return not is_live_source(source)
 
@@ -148,7 +148,7 @@ def run_source_once(cfg: CameraConfig, pipeline: CameraPipeline, enhanced: Frame
                     stats: CameraStats, stop, publisher) -> bool:
     """Open the source, serve its frames until it ends, fails, falls silent or ``stop`` is set.
     Returns True if at least one frame was enhanced."""
-    from ..video import VideoReader
+    from ..video.streams import VideoReader
 
     reader = VideoReader(cfg.source, timeout_s=cfg.timeout, transport=cfg.transport)
     newest, halt = NewestFrame(), threading.Event()

@@ -1,0 +1,1 @@
+"""minelight.evaluate."""
