@@ -28,7 +28,8 @@ from minelight.enhance.enhancer import Enhancer, _area_resize, _nchw
 from minelight.enhance.halo import guard_correction, strength_for
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
-from minelight.models.fast import apply_correction_array, low_resolution_size
+from minelight.enhance.correction import apply_correction_array
+from minelight.geometry import low_resolution_size
 
 CANDIDATES = ((0, CHROMA_EPS), (2, 1e-2), (4, 1e-2), (8, 1e-2), (4, 1e-3), (8, 1e-3))  # (radius px, eps luma^2)
 

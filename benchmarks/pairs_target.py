@@ -12,7 +12,7 @@ import argparse
 
 import numpy as np
 
-from minelight.data.datasets import luma
+from minelight.color import luma
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 from minelight.data.pairs import PairsConfig, build_scene, scene_groups

@@ -46,7 +46,7 @@ def pair_folder(tmp_path: Path) -> Path:
 def _tiny_weights(path: Path, name: str) -> Path:
     import torch
 
-    from minelight.train.checkpoints import save_weights
+    from minelight.models.weights import save_weights
     from minelight.models import create_model
 
     torch.manual_seed(0)

@@ -6,7 +6,7 @@ import torch
 from typer.testing import CliRunner
 
 from minelight.enhance.brightness import adjust_brightness
-from minelight.train.checkpoints import read_metadata
+from minelight.weights import read_metadata
 from minelight.cli import app
 from minelight.io import read_image
 
@@ -31,22 +31,22 @@ def test_enhance_folder_mirrors_names(tmp_path, image_folder, student_weights):
 
 
 def test_enhance_student_restores_detail_with_detail_and_by_default_only_if_chosen(tmp_path, student_weights):
-    from minelight.enhance.chroma import default_radius
-    from minelight.enhance.detail import DetailConfig, detail_for
+    from minelight.enhance.detail import DetailConfig
     from minelight.enhance.enhancer import Enhancer
-    from minelight.enhance.halo import STUDENT_HALO
+    from minelight.enhance.recipes import resolve
     from minelight.io import from_uint8, to_uint8, write_image
 
     yy, xx = np.mgrid[0:70, 0:90]
     src = tmp_path / "dark.png"  # dark and clean, fine stripes in its right half: detail comes back
     write_image(src, np.repeat((0.1 + 0.05 * yy / 70 + 0.03 * (xx % 2) * (xx > 45))[:, :, None], 3, axis=2))
-    for flag, detail in (("--detail", DetailConfig()), ("--no-detail", None), ("", detail_for("student"))):
+    for flag, detail in (("--detail", DetailConfig()), ("--no-detail", None), ("", DetailConfig() if resolve("student").detail else None)):
         dst = tmp_path / f"{flag or 'default'}.png"
         result = runner.invoke(app, ["enhance", str(src), "-o", str(dst), "--weights", str(student_weights)]
                                + ([flag] if flag else []))
         assert result.exit_code == 0, result.output
-        expected = Enhancer("student", student_weights, backend="auto", detail=detail, halo=STUDENT_HALO,
-                            chroma=default_radius("student")).enhance_array(read_image(src))  # guard, step: default
+        recipe = resolve("student")
+        expected = Enhancer("student", student_weights, backend="auto", detail=detail, halo=recipe.halo,
+                            chroma=recipe.chroma).enhance_array(read_image(src))  # guard, step: default
         np.testing.assert_allclose(read_image(dst), from_uint8(to_uint8(expected)), atol=1.5 / 255)
     assert not np.array_equal(read_image(tmp_path / "--detail.png"), read_image(tmp_path / "--no-detail.png"))
 
@@ -171,7 +171,7 @@ def test_one_bad_file_in_a_folder_fails_the_job_but_keeps_the_rest(tmp_path, ima
 
 def test_synth_writes_lol_layout(tmp_path, image_folder):
     out = tmp_path / "synth"
-    result = runner.invoke(app, ["synth", "--src", str(image_folder), "--out", str(out), "--seed", "3"])
+    result = runner.invoke(app, ["synth", "--src", str(image_folder), "-o", str(out), "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (out / "low").iterdir()) == sorted(p.name for p in (out / "high").iterdir())
     low = read_image(out / "low" / "im0.png")
@@ -183,7 +183,7 @@ def test_train_student_cli_tiny(tmp_path, image_folder, pair_folder):
     sets = ["--set", "model.widths=8,8,8", "--set", "model.rir_groups=1", "--set", "exposure_filter=false",
             "--set", "log_every=1"]
     result = runner.invoke(app, ["train", "student", "--data", str(image_folder), "--val", str(pair_folder),
-                                 "--out", str(out), "--steps", "2", "--batch-size", "2", "--crop", "32",
+                                 "-o", str(out), "--steps", "2", "--batch-size", "2", "--crop", "32",
                                  "--teacher", "random", "--set", "distill.levels=1,2", "--quiet", *sets])
     assert result.exit_code == 0, result.output
     assert (out / "model.safetensors").exists() and (out / "log.csv").exists()
@@ -193,10 +193,10 @@ def test_train_student_cli_tiny(tmp_path, image_folder, pair_folder):
     tuned = tmp_path / "tuned"  # fine-tune the run's weights; then the same with a missing file
     args = ["train", "student", "--data", str(image_folder), "--steps", "1", "--batch-size", "2", "--crop", "32",
             "--quiet", *sets]
-    result = runner.invoke(app, [*args, "--out", str(tuned), "--init", str(out / "model.safetensors")])
+    result = runner.invoke(app, [*args, "-o", str(tuned), "--init", str(out / "model.safetensors")])
     assert result.exit_code == 0, result.output
     assert '"init": "' + str(out / "model.safetensors") in read_metadata(tuned / "model.safetensors")["run_config"]
-    line = _one_line_error(runner.invoke(app, [*args, "--out", str(tmp_path / "x"), "--init", str(tmp_path / "no")]))
+    line = _one_line_error(runner.invoke(app, [*args, "-o", str(tmp_path / "x"), "--init", str(tmp_path / "no")]))
     assert "--init" in line and "no such weights file" in line
 
 
@@ -205,16 +205,20 @@ def test_train_with_bad_override_is_one_line(tmp_path, image_folder):
     assert "unknown config key" in _one_line_error(result)
 
 
-def test_info_runs_and_says_when_weights_are_a_fine_tune():
-    result = runner.invoke(app, ["info"], env={"COLUMNS": "400"})
+def test_info_fits_80_columns_shows_versions_and_says_when_weights_are_a_fine_tune():
+    from minelight.weights import read_metadata, shipped_weights
+
+    result = runner.invoke(app, ["info"], env={"COLUMNS": "80"})
     assert result.exit_code == 0 and "student" in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    assert read_metadata(shipped_weights("student"))["version"] in result.output
     assert "a fine-tune" in result.output  # the shipped Net-S was trained with --init
 
 
 def test_score_writes_one_row_per_image_and_a_mean_row(tmp_path, image_folder):
     csv_path = tmp_path / "s.csv"
     result = runner.invoke(app, ["score", str(image_folder), "--metrics", "entropy,contrast,psnr",
-                                 "--reference", str(image_folder), "--csv", str(csv_path)])
+                                 "--reference", str(image_folder), "-o", str(csv_path)])
     assert result.exit_code == 0, result.output
     lines = csv_path.read_text().splitlines()
     assert lines[0] == "name,entropy,contrast,psnr"
@@ -234,12 +238,12 @@ def test_benchmark_end_to_end_writes_parseable_reports(tmp_path, pair_folder, im
 
     monkeypatch.setattr(enhance, "shipped_weights", lambda name: student_weights)
     out = tmp_path / "report"
-    result = runner.invoke(app, ["benchmark", "--methods", "input,student,gamma+detail,clahe", "--paired",
-                                 f"P={pair_folder}", "--unpaired", f"U={image_folder}", "--out", str(out), "--quiet"])
+    result = runner.invoke(app, ["benchmark", "--methods", "input,student,gamma.net+detail,clahe", "--paired",
+                                 f"P={pair_folder}", "--unpaired", f"U={image_folder}", "-o", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     with (out / "results.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert {r["method"] for r in rows} == {"input", "student", "clahe", "gamma+detail"}
+    assert {r["method"] for r in rows} == {"input", "student", "clahe", "gamma.net+detail"}
     loe_input = [float(r["value"]) for r in rows if r["method"] == "input" and r["metric"] == "loe"]
     assert loe_input and max(loe_input) == 0.0  # the input row is the input itself
     assert {r["dataset"] for r in rows} == {"P", "U"}
@@ -251,23 +255,26 @@ def test_benchmark_end_to_end_writes_parseable_reports(tmp_path, pair_folder, im
         assert (out / src).is_file(), src
 
 
-@pytest.mark.parametrize("method", ["student", "fast"])
+@pytest.mark.parametrize("method", ["student", "fast", "zerodce", "teacher"])
 def test_shipped_onnx_graphs_record_the_shipped_weights_so_auto_uses_them(method):
-    from minelight.enhance.enhancer import Enhancer, shipped_weights
-    from minelight.enhance.runtime import matching_onnx
+    from minelight.enhance.enhancer import Enhancer
+    from minelight.enhance.runtime import matching_graph
+    from minelight.weights import shipped_weights
 
-    assert matching_onnx(shipped_weights(method)) is not None  # after new weights: minelight export again
+    stages = ("", "encode", "bottleneck", "decode") if method in ("student", "teacher") else ("",)
+    for stage in stages:  # after new weights: minelight export again
+        assert matching_graph(shipped_weights(method), stage) is not None, stage
     assert Enhancer(method, backend="auto").backend == "onnxruntime"
 
 
 def test_benchmark_needs_named_folders(tmp_path, image_folder):
-    _one_line_error(runner.invoke(app, ["benchmark", "--unpaired", str(image_folder), "--out", str(tmp_path)]))
+    _one_line_error(runner.invoke(app, ["benchmark", "--unpaired", str(image_folder), "-o", str(tmp_path)]))
 
 
 def test_export_onnx_matches_pytorch_on_an_odd_size(tmp_path, student_weights):
     import onnxruntime as ort
 
-    from minelight.train.checkpoints import load_weights
+    from minelight.models.weights import load_weights
 
     out = tmp_path / "s.onnx"
     result = runner.invoke(app, ["export", "--weights", str(student_weights), "-o", str(out)])
@@ -289,7 +296,7 @@ def test_enhancer_still_runs_a_graph_exported_before_the_brightness_input(tmp_pa
     from onnx import helper
 
     from minelight.enhance.enhancer import Enhancer
-    from minelight.train.export import weights_digest
+    from minelight.weights import weights_digest
 
     old = tmp_path / "old.onnx"  # a one-input graph: the student graph with brightness fixed at 1
     runner.invoke(app, ["export", "--weights", str(student_weights), "-o", str(old)])
@@ -326,7 +333,7 @@ def test_pairs_then_paired_training_on_its_output(tmp_path, image_folder):
     assert "4 pairs from 2 of 2 scenes" in result.output
     run = tmp_path / "run"
     result = runner.invoke(app, ["train", "student", "--paired", str(out), "--data", str(image_folder),
-                                 "--out", str(run), "--steps", "3", "--batch-size", "2", "--crop", "32", "--quiet",
+                                 "-o", str(run), "--steps", "3", "--batch-size", "2", "--crop", "32", "--quiet",
                                  "--set", "model.widths=8,8,8", "--set", "model.rir_groups=1",
                                  "--set", "exposure_filter=false", "--set", "paired_share=0.5"])
     assert result.exit_code == 0, result.output
@@ -423,3 +430,11 @@ def test_output_names_that_cannot_hold_the_result_are_one_line_and_write_nothing
     result = runner.invoke(app, ["enhance", str(image_folder), "-o", str(tmp_path / "x.v2"), "-m", "gamma"])
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "x.v2").iterdir())) == 3
+
+
+def test_version_names_the_package_and_the_weights():
+    from minelight import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith(f"minelight {__version__} (weights: student ")

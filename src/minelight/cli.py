@@ -3,11 +3,11 @@
 Examples::
 
     minelight enhance examples/ -o out/
-    minelight synth --src ../shared/data/BSDS500/val --out data/synth_val --seed 0
-    minelight train teacher --data ../shared/data/BSDS500/train --out runs/teacher
-    minelight train student --teacher runs/teacher/model.safetensors --data ../shared/data/BSDS500/train
-    minelight score out/ --metrics niqe,entropy --csv scores.csv
-    minelight benchmark --paired SYNTH=data/synth_val --unpaired DICM=../shared/data/unpaired/DICM --out report/
+    minelight synth --src data/BSDS500/val -o data/synth_val --seed 0
+    minelight train teacher --data data/BSDS500/train -o runs/teacher
+    minelight train student --teacher runs/teacher/model.safetensors --data data/BSDS500/train
+    minelight score out/ --metrics niqe,entropy -o scores.csv
+    minelight benchmark --paired SYNTH=data/synth_val --unpaired DICM=data/DICM -o report/
     minelight info
 """
 
@@ -28,8 +28,20 @@ train_app = typer.Typer(no_args_is_help=True, help="Train Net-T (teacher) or Net
 app.add_typer(train_app, name="train")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+        from .weights import SHIPPED, read_metadata, shipped_weights, weights_version
+
+        shipped = ", ".join(f"{n} {weights_version(read_metadata(shipped_weights(n)))}" for n in SHIPPED)
+        typer.echo(f"minelight {__version__} (weights: {shipped})")
+        raise typer.Exit()
+
+
 @app.callback()
-def _options(debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error.")):
+def _options(debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error."),
+             version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                          help="Show the version and the shipped weights' versions.")):
     if debug:
         os.environ["MINELIGHT_DEBUG"] = "1"
 
@@ -52,7 +64,7 @@ def guarded(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from .train.checkpoints import WeightsError
+        from .weights import WeightsError
         from .io import ImageError
         from .train.runs import TrainingError
 
@@ -82,7 +94,7 @@ def _run_config(cfg, data, val, out, steps, batch_size, crop, lr, seed, threads,
 
 DataOpt = typer.Option(None, "--data", help="Folder of normal-light images (repeatable).")
 ValOpt = typer.Option(None, "--val", help="Validation folder.")
-OutOpt = typer.Option(None, "--out", help="Run folder (checkpoints, log.csv, model.safetensors).")
+OutOpt = typer.Option(None, "-o", "--output", help="Run folder (checkpoints, log.csv, model.safetensors).")
 StepsOpt = typer.Option(None, "--steps")
 BatchOpt = typer.Option(None, "--batch-size")
 CropOpt = typer.Option(None, "--crop")
@@ -156,8 +168,8 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             source: Optional[str] = typer.Option(None, "--source",
                                                  help="Live source: rtsp://..., http://..., or a device index."),
             backend: str = typer.Option("auto", "--backend",
-                                        help="auto (onnxruntime when a matching .onnx is beside the weights, as "
-                                             "for the shipped student and fast), torch, onnxruntime."),
+                                        help="auto (the ONNX graphs beside the weights, as shipped; PyTorch for "
+                                             "weights without them), onnxruntime, torch."),
             side: bool = typer.Option(False, "--side-by-side", help="Video: write input | output in one frame."),
             smooth: bool = typer.Option(True, "--smooth/--no-smooth",
                                         help="Video and --sequence: temporal smoothing (fast method)."),
@@ -213,17 +225,13 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
                     max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool | None,
                     brightness: float = 1.0, halo: float | None = None, chroma: int | None = None) -> None:
-    from .enhance.chroma import chroma_settings
-    from .enhance.detail import detail_for
     from .enhance.enhancer import Enhancer
-    from .enhance.halo import strength_for
     from .enhance.temporal import SmoothingConfig
     from .video.streams import VIDEO_SUFFIXES, is_video_path
     from .video.job import enhance_threads, enhance_video
 
-    radius, view = chroma_settings(method, chroma, video=True)
-    enhancer = Enhancer(method, weights, enhance_threads(method, threads), backend, detail=detail_for(method, detail),
-                        brightness=brightness, halo=strength_for(method, halo), chroma=radius, chroma_view=view)
+    enhancer = Enhancer.from_recipe(method, "video", weights=weights, threads=enhance_threads(method, threads),
+                                    backend=backend, brightness=brightness, halo=halo, chroma=chroma, detail=detail)
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
     elif single and output.suffix and not output.is_dir():
@@ -251,10 +259,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                     chroma: int | None = None) -> None:
     from rich.progress import Progress
 
-    from .enhance.chroma import chroma_settings
-    from .enhance.detail import detail_for
     from .enhance.enhancer import Enhancer, plan_outputs
-    from .enhance.halo import strength_for
     from .io import ImageError, is_image_path
     from .enhance.temporal import TemporalSmoother
 
@@ -265,9 +270,9 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                   if f.is_file() and not is_image_path(f) and not f.name.startswith(".")]
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
-    enhancer = Enhancer(method, weights, threads, backend, tile, detail_for(method, detail), brightness,
-                        strength_for(method, halo), exposure and method == "student" and not sequence,
-                        *chroma_settings(method, chroma, video=sequence))
+    enhancer = Enhancer.from_recipe(method, "video" if sequence else "image", weights=weights, threads=threads,
+                                    backend=backend, tile=tile, brightness=brightness, halo=halo, chroma=chroma,
+                                    detail=detail, exposure=exposure)
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
     smoother = TemporalSmoother() if sequence else None
@@ -293,7 +298,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
 @guarded
 def pairs(src: Path = typer.Argument(..., help="Bracketed captures: one sub-folder per scene, or numbered files "
                                                "whose scenes are runs of consecutive numbers (SICE)."),
-          out: Path = typer.Option(..., "-o", "--out", help="Output folder (LOL layout: low/, high/, manifest.csv)."),
+          out: Path = typer.Option(..., "-o", "--output", help="Output folder (LOL layout: low/, high/, manifest.csv)."),
           dark: float = typer.Option(0.25, "--dark", help="Pair frames whose mean luma is below this (0-1)."),
           target: str = typer.Option("fusion", "--target", help="fusion (Mertens) or best (best-exposed frame)."),
           files: Optional[str] = typer.Option(None, "--files",
@@ -354,7 +359,7 @@ def serve(config: Optional[Path] = typer.Option(None, "--config", help="TOML fil
 @app.command()
 @guarded
 def synth(src: Path = typer.Option(..., "--src", help="Folder of normal-light images."),
-          out: Path = typer.Option(..., "--out", help="Output folder (LOL layout: low/, high/)."),
+          out: Path = typer.Option(..., "-o", "--output", help="Output folder (LOL layout: low/, high/)."),
           seed: int = typer.Option(0, "--seed")):
     """Write a fixed synthetic low/high paired set from normal-light images."""
     from .data.synth import write_synthetic_pairs
@@ -371,7 +376,7 @@ def score(paths: list[Path] = typer.Argument(..., help="Images and/or folders to
                                            "entropy, mean_brightness, contrast, avg_gradient."),
           reference: Optional[Path] = typer.Option(None, "--reference", help="Ground-truth folder (by name)."),
           inputs: Optional[Path] = typer.Option(None, "--input", help="Original low-light folder (for loe)."),
-          csv_path: Optional[Path] = typer.Option(None, "--csv", help="Also write the table as CSV.")):
+          csv_path: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the table to this CSV file.")):
     """Score images: one row per image (name, one column per metric) and a mean row."""
     from rich.console import Console
     from rich.table import Table
@@ -396,16 +401,18 @@ def score(paths: list[Path] = typer.Argument(..., help="Images and/or folders to
 
 @app.command()
 @guarded
-def export(method: str = typer.Option("student", "--method", "-m", help="student, fast or zerodce."),
+def export(method: str = typer.Option("student", "--method", "-m", help="student, fast, zerodce or teacher."),
            output: Path = typer.Option(..., "-o", "--output", help="The .onnx file to write."),
            weights: Optional[Path] = typer.Option(None, "--weights", help="Weights (default: shipped).")):
-    """Export a neural enhancer to ONNX (dynamic height and width), checked against PyTorch.
+    """Export a neural enhancer to ONNX (dynamic height and width), checked against PyTorch; Net-S and
+    Net-T also get their tiling stages (NAME.encode.onnx, NAME.bottleneck.onnx, NAME.decode.onnx).
 
-    The graph records the weights' SHA-256: saved as WEIGHTS.onnx beside the weights, `enhance --backend
-    auto` picks it up for videos."""
-    from .train.checkpoints import load_weights
-    from .enhance.enhancer import NEURAL_METHODS, shipped_weights
-    from .train.export import export_onnx, weights_digest
+    The graphs record the weights' SHA-256: written as WEIGHTS.onnx beside the weights, they are what
+    `minelight enhance` and `serve` run, without PyTorch."""
+    from .models.weights import load_weights
+    from .enhance.enhancer import NEURAL_METHODS
+    from .models.export import export_onnx
+    from .weights import shipped_weights, weights_digest
 
     if method not in NEURAL_METHODS:
         raise ValueError(f"cannot export {method!r}; choose from {', '.join(NEURAL_METHODS)}")
@@ -432,7 +439,7 @@ def benchmark(methods: str = typer.Option("student,clahe,lime,he,gamma", "--meth
                                                "'input' is the unprocessed input (a reference row)."),
               paired: Optional[list[str]] = typer.Option(None, "--paired", help="NAME=DIR in the LOL layout."),
               unpaired: Optional[list[str]] = typer.Option(None, "--unpaired", help="NAME=DIR of low-light images."),
-              out: Path = typer.Option(Path("report"), "--out"),
+              out: Path = typer.Option(Path("report"), "-o", "--output", help="Report folder."),
               limit: int = typer.Option(0, "--limit", help="First N images per data set (0 = all)."),
               threads: int = typer.Option(0, "--threads"), quiet: bool = QuietOpt):
     """Methods x data sets x metrics: results.csv, results.md and index.html in --out."""
@@ -451,7 +458,7 @@ def ablate(study: str = typer.Option(..., "--study", help="teacher, loss, distil
            data: Optional[list[Path]] = DataOpt,
            val: Path = typer.Option(..., "--val", help="LOL-layout validation pairs (PSNR/SSIM)."),
            unpaired: Optional[list[str]] = typer.Option(None, "--unpaired", help="NAME=DIR for NIQE (repeatable)."),
-           out: Path = typer.Option(..., "--out", help="Study folder: one run per variant and seed, results.*"),
+           out: Path = typer.Option(..., "-o", "--output", help="Study folder: one run per variant and seed, results.*"),
            seeds: Optional[str] = typer.Option(None, "--seeds",
                                                help="Comma-separated seeds (default 0,1,2 for teacher, else 0)."),
            examples: Optional[Path] = typer.Option(
@@ -483,36 +490,37 @@ def ablate(study: str = typer.Option(..., "--study", help="teacher, loss, distil
 @app.command()
 @guarded
 def info():
-    """The shipped models: parameters, MACs at 256x256, and how their weights were made."""
+    """The shipped models (version, parameters, training) and each method's recipe per mode."""
     from importlib import resources
 
-    from rich.console import Console
-    from rich.table import Table
+    from . import __version__
+    from .enhance.enhancer import NEURAL_METHODS, list_methods
+    from .enhance.recipes import MODES, describe, resolve
+    from .weights import count_parameters, model_header, shipped_weights, weights_version
 
-    from .train.checkpoints import load_weights
-    from .enhance.enhancer import NEURAL_METHODS, list_methods, shipped_weights
-    from .models.profile import count_macs, count_params
-
-    table = Table(title="minelight shipped models")
-    for col in ("model", "params", "GMACs @256x256", "trained by", "steps", "train time", "weights"):
-        table.add_column(col)
+    folder = Path(str(resources.files("minelight") / "weights"))
+    typer.echo(f"minelight {__version__}; shipped weights in {folder}")
+    typer.echo(f"{'model':<9}{'version':<9}{'params':>10}  trained")
     for name in NEURAL_METHODS:
         try:
             path = shipped_weights(name)
+            _, _, meta = model_header(path, expect=name)
         except ValueError as err:
-            table.add_row(name, "-", "-", "-", "-", "-", str(err))
+            typer.echo(f"{name:<9}{error_line(err)[:70]}")
             continue
-        model, meta = load_weights(path)
-        run = json.loads(meta.get("run_config", "{}"))
-        folders = ", ".join("/".join(Path(d).parts[-2:]) for d in [*run.get("data", []), *run.get("paired", [])])
-        source = f"minelight train {name} on {folders}" if run else "?"
-        if run.get("init"):
-            source += " (a fine-tune: steps and time of that run only; see the model card)"
-        table.add_row(name, f"{count_params(model):,}", f"{count_macs(model) / 1e9:.2f}", source,
-                      meta.get("steps", "?"), f"{float(meta.get('train_seconds', 'nan')) / 60:.0f} min", str(path))
-    Console().print(table)
-    typer.echo(f"model card: {Path(str(resources.files('minelight') / 'weights' / 'MODEL_CARD.md'))}")
-    typer.echo(f"methods: {', '.join(list_methods())}")
+        minutes = float(meta.get("train_seconds", "nan")) / 60
+        tuned = json.loads(meta.get("run_config", "{}")).get("init")
+        trained = f"{meta.get('steps', '?')} steps, {minutes:.0f} min" + (" (a fine-tune)" if tuned else "")
+        typer.echo(f"{name:<9}{weights_version(meta):<9}{count_parameters(path):>10,}  {trained}")
+    typer.echo("\nrecipes: the steps after each method (minelight enhance; serve = live cameras)")
+    for method in list_methods():
+        steps = {mode: describe(resolve(method, mode)) for mode in MODES}
+        if set(steps.values()) == {"none"}:
+            typer.echo(f"  {method:<9}{'all':<7}none (the method's output as it is)")
+            continue
+        for mode in MODES:
+            typer.echo(f"  {method if mode == 'image' else '':<9}{mode:<7}{steps[mode]}")
+    typer.echo(f"\nmodel card: {folder / 'MODEL_CARD.md'}")
 
 
 def click_error_line(err: Exception) -> str:

@@ -13,10 +13,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-LUMA_BT601 = (0.299, 0.587, 0.114)  # RGB weights of the luma every module uses; they sum to 1
 MAX_PIXELS = 120_000_000  # refuse images larger than this (about 11k x 11k) unless told otherwise
 
 
@@ -179,12 +177,14 @@ def quantise8(img: np.ndarray) -> np.ndarray:
     return from_uint8(to_uint8(img))
 
 
-def to_tensor(img: np.ndarray) -> torch.Tensor:
+def to_tensor(img: np.ndarray) -> "torch.Tensor":  # noqa: F821 - PyTorch: the [train] extra
     """``(H, W, 3)`` array -> ``(1, 3, H, W)`` float32 tensor."""
+    import torch
+
     return torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32)).permute(2, 0, 1)[None]
 
 
-def to_array(t: torch.Tensor) -> np.ndarray:
+def to_array(t: "torch.Tensor") -> np.ndarray:  # noqa: F821
     """``(1, 3, H, W)`` or ``(3, H, W)`` tensor -> ``(H, W, 3)`` float32 array clipped to [0, 1]."""
     if t.ndim == 4:
         if t.shape[0] != 1:

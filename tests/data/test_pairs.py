@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from minelight.data.datasets import load_pairs, luma
+from minelight.color import luma
+from minelight.data.datasets import load_pairs
 from minelight.io import write_image
 from minelight.data.pairs import (PairsConfig, build_pairs, exposure_ratio, frame_shift, rank_signature, scene_groups,
                              similarity, split_runs)

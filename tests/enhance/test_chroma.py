@@ -2,9 +2,9 @@ import cv2
 import numpy as np
 import pytest
 
-from minelight.enhance.chroma import (FAST_CHROMA, FAST_VIDEO_CHROMA, LUMA_WEIGHTS, check_radius, chroma_settings,
-                              default_radius, reduce_colour_noise, view_chroma)
+from minelight.enhance.chroma import LUMA_WEIGHTS, check_radius, reduce_colour_noise, view_chroma
 from minelight.enhance.enhancer import Enhancer, enhancer_for
+from minelight.enhance.recipes import resolve
 
 
 def _speckled_scene(size: int = 96, noise: float = 0.08) -> tuple[np.ndarray, np.ndarray]:
@@ -59,14 +59,10 @@ def test_a_bad_radius_is_refused(bad):
         check_radius(bad)
 
 
-def test_defaults_per_method():
-    assert default_radius("clahe") == 0 and chroma_settings("clahe", 3)[0] == 3
-    assert chroma_settings("student", None)[0] == default_radius("student") == default_radius("student", video=True) > 0
-    assert default_radius("fast") == FAST_CHROMA > 0
-    assert chroma_settings("fast", None, video=True)[0] == FAST_VIDEO_CHROMA == 0
-    assert enhancer_for("fast+chroma").chroma == FAST_CHROMA and enhancer_for("fast").chroma == 0
-    clahe = enhancer_for("clahe+halo+chroma")
-    assert (clahe.chroma, clahe.halo > 0) == (FAST_CHROMA, True)
+def test_benchmark_steps_take_the_recipe_strengths():
+    assert enhancer_for("fast.net+chroma").chroma == resolve("fast").chroma > 0 and enhancer_for("fast.net").chroma == 0
+    clahe = enhancer_for("clahe.net+halo+chroma")
+    assert (clahe.chroma, clahe.halo > 0) == (resolve("fast").chroma, True)
 
 
 def test_the_enhancer_applies_the_step_after_the_method():
@@ -90,12 +86,12 @@ def test_the_view_chroma_keeps_the_luma_and_averages_the_colour_noise():
 
 
 def test_the_cheap_form_is_the_fast_models_and_its_default_on_video_only():
-    assert chroma_settings("fast", None, video=True)[1] and not chroma_settings("fast", None)[1]
-    assert not chroma_settings("fast", 0, video=True)[1] and not chroma_settings("fast", 4, video=True)[1]
-    assert not chroma_settings("student", None, video=True)[1]
+    assert resolve("fast", "video").chroma_view and not resolve("fast").chroma_view
+    assert not resolve("fast", "video", chroma=0).chroma_view and not resolve("fast", "serve", chroma=4).chroma_view
+    assert not resolve("student", "video").chroma_view
     with pytest.raises(ValueError, match="fast model"):
         Enhancer("gamma", chroma_view=True)
-    assert enhancer_for("fast+halo+chromaview").chroma_view
+    assert enhancer_for("fast.net+halo+chromaview").chroma_view
 
 
 def test_the_enhancer_applies_the_fast_models_correction_to_the_viewed_chroma(fast_weights):

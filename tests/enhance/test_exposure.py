@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from minelight.train.checkpoints import WeightsError, load_weights, save_weights
+from minelight.models.weights import load_weights, save_weights
+from minelight.weights import WeightsError
 from minelight.cli import app
 from minelight.enhance.enhancer import Enhancer, enhancer_for
 from minelight.enhance.exposure import (N_FEATURES, apply_exposure, exposure_brightness, exposure_features, fit_exposure,
@@ -76,7 +77,7 @@ def test_enhancer_applies_the_step_the_weights_carry(tmp_path, student_weights):
     off = Enhancer("student", carrying).enhance_array(img)
     on = Enhancer("student", carrying, exposure=True).enhance_array(img)
     assert np.allclose(on, np.clip(off, 0, 1) ** 0.5, atol=1e-5)
-    assert np.allclose(enhancer_for("student+exposure", weights=carrying).enhance_array(img), on)
+    assert np.allclose(enhancer_for("student.net+exposure", weights=carrying).enhance_array(img), on)
 
 
 def test_weights_with_a_broken_exposure_header_are_refused(tmp_path, student_weights):

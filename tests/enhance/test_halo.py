@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minelight.enhance.enhancer import enhancer_for
-from minelight.enhance.halo import FAST_HALO, STUDENT_HALO, monotone_curve, reduce_halos
+from minelight.enhance.halo import monotone_curve, reduce_halos
+from minelight.enhance.recipes import FAST_HALO, STUDENT_HALO
 from minelight.metrics.statistics import loe
 
 
@@ -69,31 +70,24 @@ def test_bad_strength_and_method_steps_are_errors():
     with pytest.raises(ValueError, match="strength"):
         reduce_halos(img, enhanced, 1.5)
     with pytest.raises(ValueError, match="unknown step"):
-        enhancer_for("clahe+sharpen")
-    guarded = enhancer_for("clahe+halo")
+        enhancer_for("clahe.net+sharpen")
+    guarded = enhancer_for("clahe.net+halo")
     assert guarded.detail is None and guarded.method == "clahe" and guarded.halo == STUDENT_HALO
-    assert enhancer_for("fast+halo").halo == FAST_HALO
+    assert enhancer_for("fast.net+halo").halo == FAST_HALO
 
 
 def test_default_strengths_are_usable_and_zero_for_classical_methods():
-    from minelight.enhance.halo import check_strength, default_strength
+    from minelight.enhance.halo import check_strength
+    from minelight.enhance.recipes import resolve
 
-    assert default_strength("student") == check_strength(STUDENT_HALO) > 0
-    assert default_strength("fast") == check_strength(FAST_HALO)
-    assert default_strength("clahe") == default_strength("he") == 0.0
-
-
-def test_a_given_strength_wins_over_the_default_and_none_means_not_given():
-    from minelight.enhance.halo import default_strength, strength_for
-
-    assert strength_for("student", 0.0) == 0.0 and strength_for("fast", 0.4) == 0.4
-    assert strength_for("fast", None) == default_strength("fast") > 0
-    assert strength_for("fast", -0.5) == -0.5  # passed on, so the enhancer refuses it
+    assert resolve("student").halo == check_strength(STUDENT_HALO) > 0
+    assert resolve("fast", "serve").halo == check_strength(FAST_HALO)
+    assert resolve("clahe").halo == resolve("he", "video").halo == 0.0
 
 
 def test_guard_folded_into_a_correction_matches_the_guard_on_its_output():
     from minelight.enhance.halo import guard_correction
-    from minelight.models.fast import apply_correction_array
+    from minelight.enhance.correction import apply_correction_array
 
     rng = np.random.default_rng(3)
     low = rng.uniform(0.0, 0.3, (40, 56, 3)).astype(np.float32)

@@ -20,7 +20,7 @@ def test_ablate_teacher_study_end_to_end_on_a_tiny_config(tmp_path, image_folder
         write_image(real / f"r{i}.png", 0.2 * scene(120, 200, seed=20 + i))
     out = tmp_path / "ablate"
     args = ["ablate", "--study", "teacher", "--data", str(image_folder), "--val", str(pair_folder),
-            "--unpaired", f"IMGS={real}", "--out", str(out), "--teacher", str(teacher_weights),
+            "--unpaired", f"IMGS={real}", "-o", str(out), "--teacher", str(teacher_weights),
             "--steps", "2", "--batch-size", "2", "--crop", "32", "--seeds", "0", "--quiet",
             "--set", "model.widths=8,8,8", "--set", "model.rir_groups=1", "--set", "model.blocks_per_group=1",
             "--set", "distill.levels=1,2", "--set", "exposure_filter=false", "--set", "warmup=1"]

@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from minelight.train.export import FastGraph
+from minelight.models.export import FastGraph
 from minelight.models import FastConfig, FastStudent
-from minelight.models.fast import (apply_correction, apply_correction_array, box_mean, downsample,
-                                   guided_coefficients, low_resolution_size)
+from minelight.enhance.correction import apply_correction_array
+from minelight.geometry import low_resolution_size
+from minelight.models.fast import apply_correction, box_mean, downsample, guided_coefficients
 
 
 def test_low_resolution_size_keeps_aspect_and_never_upsamples():

@@ -48,20 +48,20 @@ def test_pipeline_resizes_and_enhances_a_dark_frame():
 
 
 def test_pipeline_takes_the_halo_guard_from_the_config_or_the_method():
-    from minelight.enhance.halo import default_strength
+    from minelight.enhance.recipes import resolve
 
     assert CameraPipeline(CameraConfig("a", "x", method="clahe", halo=0.5)).enhancer.halo == 0.5
     for method in ("fast", "clahe"):
-        assert CameraPipeline(CameraConfig("a", "x", method=method)).enhancer.halo == default_strength(method)
+        assert CameraPipeline(CameraConfig("a", "x", method=method)).enhancer.halo == resolve(method, "serve").halo
 
 
 def test_pipeline_takes_the_colour_noise_radius_from_the_config_or_the_method():
-    from minelight.enhance.chroma import default_radius
+    from minelight.enhance.recipes import resolve
 
     assert CameraPipeline(CameraConfig("a", "x", method="fast", chroma=0)).enhancer.chroma == 0
     assert CameraPipeline(CameraConfig("a", "x", method="clahe", chroma=2)).enhancer.chroma == 2
     for method in ("fast", "clahe"):
-        expected = default_radius(method, video=True)  # serve is video
+        expected = resolve(method, "serve").chroma
         assert CameraPipeline(CameraConfig("a", "x", method=method)).enhancer.chroma == expected
 
 

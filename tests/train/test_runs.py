@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from minelight.train.checkpoints import WeightsError, load_checkpoint, load_weights
+from minelight.models.weights import load_weights
+from minelight.train.checkpoints import load_checkpoint
+from minelight.weights import WeightsError
 from minelight.models import TeacherConfig
 from minelight.train.runs import (FastRunConfig, StudentRunConfig, TeacherRunConfig, TrainingError, build_teacher,
                              pair_sampler, train_fast, train_student, train_teacher)
@@ -203,8 +205,8 @@ def test_killed_training_process_resumes_to_the_same_weights(tmp_path, image_fol
                     "warmup=1", "exposure_filter=false", "log_every=1"):
         base += ["--set", setting]
     full, part = tmp_path / "full", tmp_path / "part"
-    subprocess.run(base + ["--out", str(full)], check=True, capture_output=True)
-    proc = subprocess.Popen(base + ["--out", str(part)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(base + ["-o", str(full)], check=True, capture_output=True)
+    proc = subprocess.Popen(base + ["-o", str(part)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 60
     while not (part / "last.pt").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.01)
@@ -218,7 +220,7 @@ def test_killed_training_process_resumes_to_the_same_weights(tmp_path, image_fol
         assert saved == logged and b"SIGTERM" in err  # checkpointed the step it was on
     else:
         assert logged - saved <= 4  # lost at most one checkpoint interval
-    subprocess.run(base + ["--out", str(part), "--resume"], check=True, capture_output=True)
+    subprocess.run(base + ["-o", str(part), "--resume"], check=True, capture_output=True)
     (a, _), (b, _) = load_weights(Path(full / "model.safetensors")), load_weights(part / "model.safetensors")
     for x, y in zip(a.state_dict().values(), b.state_dict().values()):
         torch.testing.assert_close(x, y)
@@ -236,10 +238,10 @@ def test_torchrun_two_processes_equal_one_process_with_the_same_global_batch(tmp
         args += ["--set", setting]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     single, multi = tmp_path / "single", tmp_path / "ddp"
-    subprocess.run([sys.executable, "-m", "minelight", *args, "--out", str(single)], check=True, capture_output=True,
+    subprocess.run([sys.executable, "-m", "minelight", *args, "-o", str(single)], check=True, capture_output=True,
                    env=env, timeout=120)
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                           "-m", "minelight", *args, "--out", str(multi)], capture_output=True, env=env, timeout=120)
+                           "-m", "minelight", *args, "-o", str(multi)], capture_output=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert len(list(csv.DictReader(open(multi / "log.csv")))) == 3  # one writer: rank 0
     (a, _), (b, _) = load_weights(single / "model.safetensors"), load_weights(multi / "model.safetensors")

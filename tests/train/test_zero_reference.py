@@ -1,6 +1,6 @@
 import torch
 
-from minelight.train.checkpoints import load_weights
+from minelight.models.weights import load_weights
 from minelight.models import ZeroDCE, ZeroDCEConfig
 from minelight.train.runs import ZeroDCERunConfig, train_zerodce
 from minelight.train.zero_reference import (ZeroReferenceConfig, ZeroReferenceLoss, colour_constancy, exposure_control,

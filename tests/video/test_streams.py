@@ -191,7 +191,7 @@ def test_export_fast_then_onnxruntime_backend_matches_torch_and_auto_finds_it(tm
         assert np.abs(a - b).max() <= 1e-3
     import torch
 
-    from minelight.train.checkpoints import save_weights
+    from minelight.models.weights import save_weights
     from minelight.models import create_model
 
     from ..conftest import TINY_FAST

@@ -14,12 +14,8 @@ import numpy as np
 import torch
 
 from .degrade import DegradeConfig, degrade
-from ..io import LUMA_BT601, ImageError, list_images, read_image, to_uint8
-
-
-def luma(img: np.ndarray) -> np.ndarray:
-    """BT.601 luma ``(H, W)`` of an RGB image ``(H, W, 3)`` in [0, 1]."""
-    return img @ np.array(LUMA_BT601, np.float32)
+from ..color import luma
+from ..io import ImageError, list_images, read_image, to_uint8
 
 
 def is_well_exposed(img: np.ndarray, low: float = 0.3, high: float = 0.7, clipped: float = 0.05) -> bool:

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .datasets import luma
+from ..color import luma
 from ..io import ImageError, atomic_write_bytes, encode_image, is_image_path, list_images, read_image
 
 MANIFEST_FIELDS = ("name", "scene", "source", "mean_luma", "exposure_ratio", "alignment", "target")

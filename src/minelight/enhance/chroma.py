@@ -18,19 +18,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..io import LUMA_BT601
-from ..models.fast import low_resolution_size
+from ..color import LUMA_BT601
+from ..geometry import low_resolution_size
 
 LUMA_WEIGHTS = np.array(LUMA_BT601, np.float32)  # they sum to 1, so the luma of d = x - Y is 0
 SUBSAMPLE = 2  # the coefficients are fitted at 1/SUBSAMPLE of the image's size
-# Chosen on SICE validation for both networks (docs/colour_noise.md):
+# Chosen on SICE validation for both networks (docs/notes/colour_noise.md):
 CHROMA_EPS = 1e-3  # guided-filter regularisation in luma^2: colour edges whose luma std over the window is
                    # well above sqrt(eps) ~ 0.03 stay sharp
-STUDENT_CHROMA = 4  # radius (px) minelight enhance applies after Net-S (images, videos, serve)
-FAST_CHROMA = 4  # and after the fast model on images
-# Videos and serve with the fast model: no post-step (it costs ~15 ms of a 720p frame, below the 30 / 25 FPS
-# targets) but the cheap form (view_chroma), chosen on SICE validation by its own rule (docs/colour_noise.md, "CV"):
-FAST_VIDEO_CHROMA = 0
 CHROMA_VIEW = 320  # longest side (px) of the view the fast model's input takes its chroma from on video
 
 
@@ -39,21 +34,6 @@ def check_radius(value: int) -> int:
     if isinstance(value, bool) or not float(value).is_integer() or value < 0:
         raise ValueError(f"colour-noise radius must be a whole number of pixels >= 0 (0 = off), got {value}")
     return int(value)
-
-
-def default_radius(method: str, video: bool = False) -> int:
-    """The radius ``minelight enhance`` applies to ``method`` unless told otherwise (0 = off); ``video``: for
-    videos, live streams and ``serve``."""
-    return {"student": STUDENT_CHROMA, "fast": FAST_VIDEO_CHROMA if video else FAST_CHROMA}.get(method, 0)
-
-
-def chroma_settings(method: str, given: int | None, video: bool = False) -> tuple[int, bool]:
-    """``(radius, view)`` for an ``Enhancer`` (``chroma``, ``chroma_view``): ``given`` where a radius was given
-    (checked where it is used; 0 = off, never the view), else ``method``'s default — for the fast model on
-    video and in ``serve`` that is the cheap form (:func:`view_chroma`) and no radius."""
-    if given is not None:
-        return given, False
-    return default_radius(method, video), method == "fast" and video
 
 
 def _box(x: np.ndarray, radius: int) -> np.ndarray:

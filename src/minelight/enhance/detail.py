@@ -25,11 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..data.datasets import luma
+from ..color import luma
 
-# Whether ``minelight enhance`` restores detail after Net-S unless told (``--detail`` / ``--no-detail``):
-# chosen on real validation pairs, where the restoration cost PSNR, SSIM and NIQE (docs/detail_tuning.md)
-STUDENT_DEFAULT = False
 STRIP_PIXELS = 4_000_000  # larger images are restored in strips of about this many pixels
 STATS_STRIDE = 4  # ... and their noise statistics come from every 4th row and column
 
@@ -46,14 +43,6 @@ class DetailConfig:
     bins: int = 16  # input-brightness bins (equal counts) for the noise floor
     percentile: float = 25.0  # of the local RMS in a bin, taken as its noise floor
     window: int = 7  # px, side of the local RMS window
-
-
-def detail_for(method: str, wanted: bool | None = None) -> DetailConfig | None:
-    """The detail restoration ``minelight enhance`` applies to ``method``: Net-S's settings if ``wanted``
-    (``--detail``), none if not (``--no-detail``), ``STUDENT_DEFAULT`` when not told (``None``); never
-    for the other methods."""
-    wanted = STUDENT_DEFAULT if wanted is None else wanted
-    return DetailConfig() if wanted and method == "student" else None
 
 
 def fine_band(y: np.ndarray, sigma: float) -> np.ndarray:

@@ -1,10 +1,13 @@
 """The Enhancer: one object that enhances arrays, files and folders with any method.
 
-    >>> from minelight.enhance.enhancer import Enhancer
-    >>> enhancer = Enhancer("student")            # shipped Net-S weights
-    >>> out = enhancer.enhance_array(img)         # (H, W, 3) float32 RGB in [0, 1] -> same shape
-    >>> Enhancer("student", detail=DetailConfig())  # + noise-aware detail restoration (the CLI's --detail)
-    >>> Enhancer("student", halo=STUDENT_HALO, exposure=True)  # what the CLI writes
+    >>> from minelight.enhance import Enhancer
+    >>> enhancer = Enhancer.from_recipe("student")          # exactly what `minelight enhance` writes
+    >>> out = enhancer.enhance_array(img)                   # (H, W, 3) float32 RGB in [0, 1] -> same shape
+    >>> Enhancer.from_recipe("fast", "video", chroma=0)     # a video recipe with one override
+    >>> Enhancer("student")                                 # the network alone, no steps after it
+
+The pipeline object has no product defaults: ``Enhancer(...)`` applies only the steps it is given; the
+recipe (:mod:`minelight.enhance.recipes`) holds the recommended ones.
 
 Neural methods run any size in, same size out (the network pads to a multiple of 2**levels and crops).
 """
@@ -13,30 +16,28 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 from ..baselines import BASELINES
+from ..geometry import low_resolution_size
+from ..io import IMAGE_SUFFIXES, MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, write_image
+from ..weights import WeightsError, model_header, shipped_weights
 from .brightness import adjust_brightness, check_brightness
-from ..train.checkpoints import WeightsError, load_weights
-from .chroma import FAST_CHROMA, check_radius, default_radius, reduce_colour_noise, view_chroma
+from .chroma import check_radius, reduce_colour_noise, view_chroma
+from .correction import apply_correction_array
 from .detail import DetailConfig, restore_detail
 from .exposure import apply_exposure, parse_weights
-from .halo import STUDENT_HALO, check_strength, default_strength, guard_correction, reduce_halos
-from ..io import (IMAGE_SUFFIXES, MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image,
-                 to_array, to_tensor, write_image)
-from ..models.encoder_decoder import EncoderDecoder
-from ..models.fast import apply_correction_array, low_resolution_size
-from .runtime import BACKENDS, TorchRunner, make_runner
+from .halo import check_strength, guard_correction, reduce_halos
+from .recipes import Recipe, resolve
+from .runtime import BACKENDS, OrtRunner, graph_runner
 from .temporal import TemporalSmoother
-from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, tiled_forward, tiled_local
+from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, TileStages, tiled_forward, tiled_local
 
 NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
-# "METHOD+STEP" in a benchmark: the detail restoration, the halo guard, the colour-noise step, the exposure step
+# "METHOD.net+STEP" in a benchmark: the network alone plus a step at its recipe strength
 POST_STEPS = ("detail", "halo", "chroma", "chromaview", "exposure")
 
 
@@ -44,31 +45,29 @@ def list_methods() -> list[str]:
     return [m for m in NEURAL_METHODS if m != "teacher"] + sorted(BASELINES)
 
 
-def enhancer_for(name: str, **kwargs) -> Enhancer:
-    """``Enhancer`` for a method name (benchmarks): ``METHOD+detail`` adds the detail restoration,
-    ``METHOD+halo`` the halo guard at the method's default strength (``STUDENT_HALO`` for methods without
-    one), ``METHOD+chroma`` the colour-noise step at the method's default radius (``FAST_CHROMA``'s for
-    methods without one), ``fast+chromaview`` its cheap form for the fast model (its default on video),
-    ``METHOD+exposure`` the weights' exposure step;
-    steps combine (``student+detail+halo+chroma+exposure``)."""
-    method, *steps = name.split("+")
+def enhancer_for(name: str, mode: str = "image", **kwargs) -> Enhancer:
+    """``Enhancer`` for a benchmark's method name: ``METHOD`` is what ``minelight enhance --method METHOD``
+    writes (its recipe in ``mode``); ``METHOD.net`` is the network alone; ``METHOD.net+STEP`` adds a step at
+    the strength the method's recipe gives it (or ``METHOD``'s image default for a method without one:
+    ``+halo`` Net-S's, ``+chroma`` the fast model's): ``detail``, ``halo``, ``chroma``, ``chromaview`` (the fast
+    model's cheap colour-noise form), ``exposure``; steps combine (``student.net+halo+chroma``)."""
+    base, *steps = name.split("+")
+    method, dot, variant = base.partition(".")
+    if not dot and not steps:
+        return Enhancer.from_recipe(method, mode, **kwargs)
+    if dot and variant != "net":
+        raise ValueError(f"{name}: unknown variant {variant!r}; use METHOD or METHOD.net[+STEP…]")
+    if steps and not dot:
+        raise ValueError(f"{name}: steps follow the bare network: {method}.net+{'+'.join(steps)}")
     unknown = set(steps) - set(POST_STEPS)
     if unknown:
-        raise ValueError(f"{name}: unknown step {sorted(unknown)[0]!r}; after a method use "
+        raise ValueError(f"{name}: unknown step {sorted(unknown)[0]!r}; after METHOD.net use "
                          f"{', '.join('+' + s for s in POST_STEPS)}")
+    own, student, fast = resolve(method, mode), resolve("student"), resolve("fast")
     return Enhancer(method, detail=DetailConfig() if "detail" in steps else None,
-                    halo=(default_strength(method) or STUDENT_HALO) if "halo" in steps else 0.0,
-                    chroma=(default_radius(method) or FAST_CHROMA) if "chroma" in steps else 0,
-                    chroma_view="chromaview" in steps,
-                    exposure="exposure" in steps, **kwargs)
-
-
-def shipped_weights(name: str) -> Path:
-    """Path of the weights shipped inside the package for model ``name``."""
-    path = Path(str(resources.files("minelight") / "weights" / f"{name}.safetensors"))
-    if not path.is_file():
-        raise WeightsError(f"no shipped weights for {name!r} (expected {path}); pass --weights")
-    return path
+                    halo=(own.halo or student.halo) if "halo" in steps else 0.0,
+                    chroma=(own.chroma or fast.chroma) if "chroma" in steps else 0,
+                    chroma_view="chromaview" in steps, exposure="exposure" in steps, **kwargs)
 
 
 def _area_resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -84,9 +83,9 @@ class Enhancer:
     """Enhance images with ``method`` (``student``, ``fast``, ``clahe``, ``he``, ``gamma``, ...).
 
     ``weights``: a safetensors file for neural methods (default: the shipped one).
-    ``threads``: torch / onnxruntime threads (0 = their default).
-    ``backend``: ``torch``, ``onnxruntime`` or ``auto`` (onnxruntime when a matching ``.onnx`` is beside
-    the weights) for neural methods.
+    ``threads``: onnxruntime (or PyTorch) threads (0 = their default).
+    ``backend``: ``auto`` (the ONNX graphs beside the weights; PyTorch for weights without them),
+    ``onnxruntime`` or ``torch`` (:mod:`minelight.enhance.runtime`).
     ``tile``: tiled inference for Net-S, Net-T and Zero-DCE (:mod:`minelight.enhance.tiling`, equal to untiled):
     0 = for images over ``AUTO_TILE_PIXELS``, a positive multiple of 8 = always with that size, -1 = never.
     (The fast model needs none: its network runs at low resolution.)
@@ -95,9 +94,9 @@ class Enhancer:
     ``detail``: restore the input's fine texture after enhancing (:mod:`minelight.enhance.detail`; tuned for Net-S,
     ``minelight enhance --detail``); ``None``: the method's output as it is.
     ``halo``: strength 0-1 of the halo guard applied after that (:mod:`minelight.enhance.halo`; 0 = off;
-    ``minelight enhance`` uses ``STUDENT_HALO`` for Net-S).
+    the recipes give Net-S and the fast model 0.5).
     ``chroma``: radius (px) of the colour-noise step applied after the guard (:mod:`minelight.enhance.chroma`;
-    0 = off; ``minelight enhance`` uses the method's default, ``minelight.enhance.chroma.default_radius``).
+    0 = off; the recipes give Net-S 4).
     ``chroma_view``: the fast model only: its correction applied to the frame with the chroma of a 320-px
     view (:func:`minelight.enhance.chroma.view_chroma`; what videos and ``serve`` apply by default), cheaper than
     ``chroma``.
@@ -106,7 +105,7 @@ class Enhancer:
     """
 
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
-                 backend: str = "torch", tile: int = 0, detail: DetailConfig | None = None,
+                 backend: str = "auto", tile: int = 0, detail: DetailConfig | None = None,
                  brightness: float = 1.0, halo: float = 0.0, exposure: bool = False, chroma: int = 0,
                  chroma_view: bool = False):
         self.tile = tile
@@ -120,36 +119,44 @@ class Enhancer:
         if method not in NEURAL_METHODS and method not in BASELINES:
             raise ValueError(f"unknown method {method!r}; choose from {', '.join(list_methods())}")
         self.method = method
-        self.model = None
+        self.weights = None  # the weights file of a neural method
+        self.config: dict = {}  # its model config (from the header)
         self.runner = None
         self.exposure = None  # (N_FEATURES,) coefficients of the exposure step, or None: no step
         self.metadata: dict[str, str] = {}
-        if threads > 0:
-            torch.set_num_threads(threads)
+        self._backend, self._threads, self._stages = backend, threads, None
         if method in NEURAL_METHODS:
-            path = weights or shipped_weights(method)
-            self.model, self.metadata = load_weights(path, expect=method)
-            self.runner = make_runner(self.model, path, backend, threads)
+            self.weights = Path(weights or shipped_weights(method))
+            _, self.config, self.metadata = model_header(self.weights, expect=method)
+            self.runner = graph_runner(self.weights, "", backend, threads)
             if exposure and "exposure" in self.metadata:
                 try:
                     self.exposure = parse_weights(self.metadata["exposure"])
                 except ValueError as err:
-                    raise WeightsError(f"{path}: {err}") from None
+                    raise WeightsError(f"{self.weights}: {err}") from None
         elif weights is not None:
             raise ValueError(f"method {method!r} takes no weights")
         elif backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-        self.backend = "torch" if isinstance(self.runner, TorchRunner) else "onnxruntime" if self.runner else "numpy"
+        self.backend = "onnxruntime" if isinstance(self.runner, OrtRunner) else "torch" if self.runner else "numpy"
 
-    @torch.inference_mode()
-    def enhance_tensor(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, H, W)`` in [0, 1] -> ``(B, 3, H, W)`` in [0, 1] (each image on its own, no smoothing)."""
-        if x.ndim != 4 or x.shape[1] != 3:
-            raise ValueError(f"expected a (B, 3, H, W) tensor, got {tuple(x.shape)}")
-        if self.model is not None and self.method != "fast" and self.detail is None and self.halo == 0.0 \
-                and self.exposure is None and self.brightness == 1.0 and self.chroma == 0:
-            return self.model(x.float())[0].clamp(0, 1)
-        return torch.cat([to_tensor(self.enhance_array(to_array(img[None]))) for img in x])
+    @classmethod
+    def from_recipe(cls, method: str = "student", mode: str = "image", *, weights: str | os.PathLike | None = None,
+                    threads: int = 0, backend: str = "auto", tile: int = 0, brightness: float = 1.0,
+                    halo: float | None = None, chroma: int | None = None, detail: bool | None = None,
+                    exposure: bool | None = None) -> Enhancer:
+        """Exactly what ``minelight enhance`` (``mode`` ``image`` or ``video``) or ``serve`` (``serve``)
+        applies for ``method``: its recipe (:mod:`minelight.enhance.recipes`) with these overrides."""
+        recipe = resolve(method, mode, halo=halo, chroma=chroma, detail=detail, exposure=exposure)
+        return cls.from_resolved(recipe, weights=weights, threads=threads, backend=backend, tile=tile,
+                                 brightness=brightness)
+
+    @classmethod
+    def from_resolved(cls, recipe: Recipe, *, weights: str | os.PathLike | None = None, threads: int = 0,
+                      backend: str = "auto", tile: int = 0, brightness: float = 1.0) -> Enhancer:
+        """The enhancer of an already resolved ``recipe`` (``serve`` resolves its cameras' recipes at load)."""
+        return cls(recipe.method, weights, threads, backend, tile, DetailConfig() if recipe.detail else None,
+                   brightness, recipe.halo, recipe.exposure, recipe.chroma, recipe.chroma_view)
 
     def enhance_array(self, img: np.ndarray, smoother: TemporalSmoother | None = None) -> np.ndarray:
         """``(H, W, 3)`` float RGB in [0, 1] -> same shape, float32 in [0, 1].
@@ -166,24 +173,36 @@ class Enhancer:
         return adjust_brightness(out, self.brightness)
 
     def _enhance_still(self, img: np.ndarray) -> np.ndarray:
+        if self.runner is None:
+            return np.clip(BASELINES[self.method](img), 0.0, 1.0).astype(np.float32)
         tile = self._tile_size(img)
+        if tile and self.method == "zerodce":
+            return tiled_local(self._image_graph, _nchw(img), tile)[0].transpose(1, 2, 0)
         if tile:
-            tiled = tiled_forward if isinstance(self.model, EncoderDecoder) else tiled_local
-            return to_array(tiled(self.model, to_tensor(img), tile))
-        if self.runner is not None:
-            inputs = (_nchw(img), np.ones(1, np.float32))  # brightness 1 in the graph: applied after the steps
-            return self.runner(*inputs[:len(self.runner.input_names)])[0][0].transpose(1, 2, 0)
-        return np.clip(BASELINES[self.method](img), 0.0, 1.0).astype(np.float32)
+            return tiled_forward(self._tile_stages(), _nchw(img), tile)[0].transpose(1, 2, 0)
+        return self._image_graph(_nchw(img))[0][0].transpose(1, 2, 0)
+
+    def _image_graph(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The whole network on ``x`` ``(1, 3, H, W)``; brightness 1 in the graph: it is applied after the steps."""
+        return self.runner(x, np.ones(1, np.float32))
+
+    def _tile_stages(self) -> TileStages:
+        if self._stages is None:
+            run = {s: graph_runner(self.weights, s, self._backend, self._threads)
+                   for s in ("encode", "bottleneck", "decode")}
+            self._stages = TileStages(run["encode"], run["bottleneck"], run["decode"],
+                                      2 ** (len(self.config["widths"]) - 1))
+        return self._stages
 
     def _tile_size(self, img: np.ndarray) -> int:
-        if self.model is None or self.tile < 0:  # (the fast model never gets here)
+        if self.tile < 0:  # (the fast model never gets here: its network runs at low resolution)
             return 0
         if self.tile > 0:
             return self.tile
         return DEFAULT_TILE if img.shape[0] * img.shape[1] > AUTO_TILE_PIXELS else 0
 
     def _enhance_fast(self, img: np.ndarray, smoother: TemporalSmoother | None) -> np.ndarray:
-        low_side = self.model.config.low_side
+        low_side = int(self.config["low_side"])
         h, w = low_resolution_size(img.shape[0], img.shape[1], low_side)
         low = _area_resize(img, h, w)
         previous = momentum = None

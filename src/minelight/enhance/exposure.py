@@ -70,7 +70,7 @@ def format_weights(weights: np.ndarray) -> str:
 def store_coefficients(weights: str | os.PathLike, out: str | os.PathLike, coefficients: np.ndarray) -> None:
     """Copy the Net-S weights file ``weights`` to ``out`` with ``coefficients`` in its header (``exposure``),
     where ``Enhancer(exposure=True)`` reads them; the rest of the header is kept."""
-    from ..train.checkpoints import load_weights, save_weights
+    from ..models.weights import load_weights, save_weights
 
     model, meta = load_weights(weights, expect="student")
     extra = {k: v for k, v in meta.items() if k not in ("model", "config", "exposure")}

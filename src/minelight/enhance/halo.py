@@ -9,10 +9,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..color import lightness
+
 GUARD_SIDE = 64  # shorter side (px) of the copies the curve is fitted on and the correction is made at
 CURVE_BINS = 64  # bins of input lightness for the monotone curve
-STUDENT_HALO = 0.5  # minelight enhance's strength for Net-S, chosen on SICE validation (docs/halos.md)
-FAST_HALO = 0.5  # the fast model's (stills, videos, serve), chosen on SICE validation (docs/halos.md)
 
 
 def check_strength(value: float) -> float:
@@ -20,16 +20,6 @@ def check_strength(value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"halo guard strength must be in [0, 1] (0 = off), got {value}")
     return float(value)
-
-
-def default_strength(method: str) -> float:
-    """The guard's strength ``minelight enhance`` and ``serve`` apply to ``method`` unless told otherwise."""
-    return {"student": STUDENT_HALO, "fast": FAST_HALO}.get(method, 0.0)
-
-
-def strength_for(method: str, given: float | None) -> float:
-    """``given`` where one was given (not ``None``; checked where it is used), else ``method``'s default."""
-    return default_strength(method) if given is None else given
 
 
 def monotone_curve(src: np.ndarray, dst: np.ndarray, bins: int = CURVE_BINS) -> tuple[np.ndarray, np.ndarray]:
@@ -42,13 +32,6 @@ def monotone_curve(src: np.ndarray, dst: np.ndarray, bins: int = CURVE_BINS) -> 
     filled = counts > 0
     means = np.interp(centres, centres[filled], sums[filled] / counts[filled])
     return centres, np.maximum.accumulate(means)
-
-
-def lightness(img: np.ndarray) -> np.ndarray:
-    """``(H, W, 3)`` RGB -> ``(H, W)`` float32 max over the channels (an elementwise chain: numpy's
-    ``max(axis=2)`` over a length-3 last axis is several times slower)."""
-    img = np.asarray(img, dtype=np.float32)
-    return np.maximum(np.maximum(img[..., 0], img[..., 1]), img[..., 2])
 
 
 def guard_ratio(img: np.ndarray, enhanced: np.ndarray, strength: float, side: int = GUARD_SIDE) -> np.ndarray:

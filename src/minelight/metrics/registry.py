@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..io import to_tensor
 from . import statistics
-from .full_reference import psnr, ssim
 from .niqe import niqe
 
 
@@ -27,15 +25,27 @@ class Metric:
     description: str = ""
 
 
-def _fr(metric, gt_mean=False):
-    return lambda img, ref: float(metric(to_tensor(img), to_tensor(ref), gt_mean=gt_mean)[0])
+def _fr(name: str, gt_mean: bool = False) -> Callable[[np.ndarray, np.ndarray | None], float]:
+    """A full-reference metric of :mod:`.full_reference` (PyTorch + kornia: the ``[train]`` extra), loaded on
+    first use so that the no-reference metrics need neither."""
+
+    def score(img: np.ndarray, ref: np.ndarray | None) -> float:
+        try:
+            from . import full_reference
+        except ImportError:
+            raise ValueError(f"{name} needs PyTorch and kornia: pip install -e \".[train]\"") from None
+        from ..io import to_tensor
+
+        return float(getattr(full_reference, name)(to_tensor(img), to_tensor(ref), gt_mean=gt_mean)[0])
+
+    return score
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
-    Metric("psnr", _fr(psnr), False, "reference", "PSNR (dB), RGB, no GT-mean rescaling"),
-    Metric("ssim", _fr(ssim), False, "reference", "SSIM, Gaussian 11x11 sigma 1.5, RGB"),
-    Metric("psnr_gtmean", _fr(psnr, True), False, "reference", "PSNR after matching the GT mean (labelled variant)"),
-    Metric("ssim_gtmean", _fr(ssim, True), False, "reference", "SSIM after matching the GT mean (labelled variant)"),
+    Metric("psnr", _fr("psnr"), False, "reference", "PSNR (dB), RGB, no GT-mean rescaling"),
+    Metric("ssim", _fr("ssim"), False, "reference", "SSIM, Gaussian 11x11 sigma 1.5, RGB"),
+    Metric("psnr_gtmean", _fr("psnr", True), False, "reference", "PSNR after matching the GT mean (labelled variant)"),
+    Metric("ssim_gtmean", _fr("ssim", True), False, "reference", "SSIM after matching the GT mean (labelled variant)"),
     Metric("niqe", lambda img, _: niqe(img), True, "none", "NIQE (Mittal et al. 2013), standard pristine model"),
     Metric("loe", lambda img, inp: statistics.loe(img, inp), True, "input", "lightness order error vs the input"),
     Metric("entropy", lambda img, _: statistics.entropy(img), False, "none", "luma histogram entropy (bits)"),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..enhance.halo import lightness
-from ..io import LUMA_BT601, check_image
+from ..color import LUMA_BT601, lightness
+from ..io import check_image
 
 
 def _luma255(img: np.ndarray) -> np.ndarray:

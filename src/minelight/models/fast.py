@@ -20,12 +20,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..geometry import low_resolution_size
 from .blocks import HybridDilatedConv, ResidualInResidual
 from .encoder_decoder import EncoderDecoder
 
@@ -68,12 +67,6 @@ def guided_coefficients(guide: torch.Tensor, target: torch.Tensor, radius: int,
     return box_mean(a, radius), box_mean(b, radius)
 
 
-def low_resolution_size(height: int, width: int, low_side: int) -> tuple[int, int]:
-    """Size of the low-resolution stream: longest side ``low_side`` (never upsampled), at least 1 pixel."""
-    scale = min(1.0, low_side / max(height, width))
-    return max(1, round(height * scale)), max(1, round(width * scale))
-
-
 def downsample(x: torch.Tensor, low_side: int) -> torch.Tensor:
     """Area-downsample ``(B, C, H, W)`` so that the longest side is ``low_side``."""
     size = low_resolution_size(x.shape[-2], x.shape[-1], low_side)
@@ -85,17 +78,6 @@ def apply_correction(correction: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     ``A * x + b`` (not clamped)."""
     full = F.interpolate(correction, size=x.shape[-2:], mode="bilinear", align_corners=False)
     return full[:, :3] * x + full[:, 3:]
-
-
-def apply_correction_array(correction: np.ndarray, img: np.ndarray) -> np.ndarray:
-    """:func:`apply_correction` for one ``(H, W, 3)`` float32 image with OpenCV (the fast path used for
-    inference): ``correction`` ``(1, 6, h, w)`` -> ``A * img + b`` clipped to [0, 1], float32 ``(H, W, 3)``."""
-    size = (img.shape[1], img.shape[0])
-    a = cv2.resize(np.ascontiguousarray(correction[0, :3].transpose(1, 2, 0)), size, interpolation=cv2.INTER_LINEAR)
-    b = cv2.resize(np.ascontiguousarray(correction[0, 3:].transpose(1, 2, 0)), size, interpolation=cv2.INTER_LINEAR)
-    out = cv2.multiply(a.reshape(img.shape), img)
-    cv2.add(out, b.reshape(img.shape), dst=out)
-    return np.clip(out, 0.0, 1.0, out=out)
 
 
 class FastStudent(nn.Module):

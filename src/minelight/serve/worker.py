@@ -105,16 +105,12 @@ class CameraPipeline:
     """Enhancement state of one camera: the enhancer, its temporal smoother, the output size."""
 
     def __init__(self, cfg: CameraConfig):
-        from ..enhance.chroma import chroma_settings
         from ..enhance.enhancer import Enhancer
-        from ..enhance.halo import strength_for
         from ..enhance.temporal import TemporalSmoother
 
         self.cfg = cfg
-        halo = strength_for(cfg.method, cfg.halo)
-        radius, view = chroma_settings(cfg.method, cfg.chroma, video=True)  # a camera's stream is video
-        self.enhancer = Enhancer(cfg.method, threads=cfg.threads, backend="auto", brightness=cfg.brightness,
-                                 halo=halo, chroma=radius, chroma_view=view)
+        self.enhancer = Enhancer.from_recipe(cfg.method, "serve", threads=cfg.threads, brightness=cfg.brightness,
+                                             halo=cfg.halo, chroma=cfg.chroma)
         self.smoother = TemporalSmoother() if cfg.method == "fast" else None
 
     def resize(self, frame: np.ndarray) -> np.ndarray:

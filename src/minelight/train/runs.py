@@ -24,7 +24,9 @@ import torch
 from torch import nn
 
 from . import distributed as distributed
-from .checkpoints import WeightsError, load_latest_checkpoint, load_weights, save_checkpoint, save_weights
+from ..models.weights import load_weights, save_weights
+from ..weights import WeightsError
+from .checkpoints import load_latest_checkpoint, save_checkpoint
 from ..data.datasets import MixedSampler, PairSampler, load_folder, load_pairs
 from ..data.degrade import DegradeConfig, degrade, light_corruption
 from ..io import list_images, read_image, to_tensor

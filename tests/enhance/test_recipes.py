@@ -1,0 +1,82 @@
+"""The recipe owns the product defaults; what it builds equals what minelight 0.1.0 wrote.
+
+``recipe_golden.json`` holds the SHA-256 of the float32 outputs that 0.1.0's own code paths produced for
+every method x mode on the frames below (the CLI's image path, its video path, serve's camera pipeline),
+recorded before the recipe replaced them. Zero-DCE is left out on purpose: its shipped network now runs
+from its ONNX graph instead of PyTorch (a difference of about 1e-6), and its weights were retrained on
+the training split only.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minelight.enhance.enhancer import Enhancer
+from minelight.enhance.recipes import MODES, resolve
+from minelight.enhance.temporal import SmoothingConfig, TemporalSmoother
+from minelight.io import from_uint8
+
+GOLDEN = json.loads((Path(__file__).parent / "recipe_golden.json").read_text())
+
+
+def frames(n: int = 3, h: int = 40, w: int = 56) -> list[np.ndarray]:
+    """Three dark, noisy uint8 RGB frames of a scene moving one pixel per frame."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    base = np.stack([0.3 * xx + 0.1, 0.25 * yy + 0.1, 0.2 * (xx + yy) / 2 + 0.05], -1)
+    base[10:25, 15:35] += 0.4
+    out = []
+    for i in range(n):
+        f = np.roll(base, i, axis=1) * 0.35 + rng.normal(0, 0.02, base.shape)
+        out.append(np.clip(f * 255 + 0.5, 0, 255).astype(np.uint8))
+    return out
+
+
+def _digest(img: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(img, np.float32).tobytes()).hexdigest()
+
+
+@pytest.mark.parametrize("key", sorted(GOLDEN))
+def test_recipe_outputs_are_byte_identical_to_the_previous_release(key):
+    method, mode = key.split("-")
+    enhancer, images = Enhancer.from_recipe(method, mode), frames()
+    if mode == "image":
+        outs = [enhancer.enhance_array(from_uint8(images[0]))]
+    else:  # the video job smooths every method's stream; serve only the fast model's
+        smoother = TemporalSmoother(SmoothingConfig()) if mode == "video" or method == "fast" else None
+        outs = [enhancer.enhance_array(from_uint8(f), smoother) for f in images]
+    assert [_digest(o) for o in outs] == GOLDEN[key]
+
+
+def test_every_method_has_a_recipe_in_every_mode():
+    for method in ("student", "fast", "zerodce", "teacher", "clahe", "lime", "he", "gamma"):
+        for mode in MODES:
+            recipe = resolve(method, mode)
+            assert (recipe.method, recipe.mode) == (method, mode)
+
+
+def test_the_defaults_differ_where_the_product_says():
+    assert resolve("student").exposure and not resolve("student", "video").exposure
+    assert resolve("fast", "video").chroma_view and resolve("fast", "video").smoothing
+    assert not resolve("fast").chroma_view and resolve("fast").chroma > 0
+    assert resolve("clahe", "serve") == resolve("clahe", "serve", halo=0.0, chroma=0)
+
+
+def test_overrides_are_applied_once_and_only_where_they_mean_something():
+    assert resolve("student", halo=0.2).halo == 0.2
+    assert resolve("fast", "video", chroma=3) == resolve("fast", "video", chroma=3, smoothing=True)
+    assert resolve("fast", "video", chroma=3).chroma_view is False
+    assert resolve("clahe", detail=True).detail is False  # detail restoration is Net-S's
+    assert resolve("clahe", exposure=True).exposure is False  # only Net-S's weights carry the step
+    assert resolve("student", exposure=False).exposure is False
+    with pytest.raises(ValueError, match="mode"):
+        resolve("student", "movie")
+
+
+def test_from_recipe_is_the_recipe(student_weights):
+    enhancer = Enhancer.from_recipe("student", "video", weights=student_weights, chroma=2)
+    recipe = resolve("student", "video", chroma=2)
+    assert (enhancer.halo, enhancer.chroma, enhancer.exposure) == (recipe.halo, 2, None)
