@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from minelight.io import write_image
+
+# The inference side (enhance, video, serve) runs without PyTorch; where it is not installed (the plain
+# install), the training side's tests are not collected and tests that build weights are skipped.
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+TRAINING_SIDE = ["models/*", "train/*", "data/*", "evaluate/*", "enhance/test_tiling.py", "enhance/test_exposure.py",
+                 "test_import_rules.py"]
+collect_ignore_glob = [] if HAS_TORCH else TRAINING_SIDE
 
 TINY_STUDENT = dict(widths=(8, 8, 8), rir_groups=1, blocks_per_group=1)
 TINY_TEACHER = dict(widths=(8, 8, 8), bottleneck_blocks=1)
@@ -44,7 +52,7 @@ def pair_folder(tmp_path: Path) -> Path:
 
 
 def _tiny_weights(path: Path, name: str) -> Path:
-    import torch
+    torch = pytest.importorskip("torch", reason="building weights needs the [train] extra")
 
     from minelight.models.weights import save_weights
     from minelight.models import create_model

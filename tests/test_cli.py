@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from minelight.enhance.brightness import adjust_brightness
@@ -280,6 +279,8 @@ def test_export_onnx_matches_pytorch_on_an_odd_size(tmp_path, student_weights):
     result = runner.invoke(app, ["export", "--weights", str(student_weights), "-o", str(out)])
     assert result.exit_code == 0, result.output
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    import torch
+
     x = torch.rand(1, 3, 31, 45)
     model, _ = load_weights(student_weights)
     with torch.no_grad():

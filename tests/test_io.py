@@ -86,6 +86,7 @@ def test_write_failure_leaves_no_file(tmp_path, monkeypatch):
 
 
 def test_tensor_conversions():
+    pytest.importorskip("torch", reason="tensors need the [train] extra")
     img = np.random.default_rng(2).random((5, 7, 3)).astype(np.float32)
     t = to_tensor(img)
     assert t.shape == (1, 3, 5, 7)

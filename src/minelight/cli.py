@@ -58,6 +58,9 @@ def error_line(err: Exception) -> str:
     return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
+TRAIN_EXTRA = ("torch", "kornia", "safetensors", "onnx", "onnxscript", "matplotlib")  # what [train] adds
+
+
 def guarded(fn):
     """Turn the project's known errors into one line on stderr and exit code 1 (``MINELIGHT_DEBUG=1``
     shows the traceback)."""
@@ -66,7 +69,7 @@ def guarded(fn):
     def wrapper(*args, **kwargs):
         from .weights import WeightsError
         from .io import ImageError
-        from .train.runs import TrainingError
+        from .train import TrainingError
 
         try:
             return fn(*args, **kwargs)
@@ -74,6 +77,10 @@ def guarded(fn):
             if os.environ.get("MINELIGHT_DEBUG"):
                 raise
             _fail(error_line(err))
+        except ModuleNotFoundError as err:
+            if err.name not in TRAIN_EXTRA or os.environ.get("MINELIGHT_DEBUG"):
+                raise
+            _fail(f"this command needs {err.name}, part of the [train] extra: pip install -e \".[train]\"")
         except KeyboardInterrupt:
             _fail("interrupted")
 

@@ -26,6 +26,7 @@ from torch import nn
 from . import distributed as distributed
 from ..models.weights import load_weights, save_weights
 from ..weights import WeightsError
+from . import TrainingError
 from .checkpoints import load_latest_checkpoint, save_checkpoint
 from ..data.datasets import MixedSampler, PairSampler, load_folder, load_pairs
 from ..data.degrade import DegradeConfig, degrade, light_corruption
@@ -102,10 +103,6 @@ class FastRunConfig(RunConfig):
     model: FastConfig = field(default_factory=FastConfig)
     recon: ReconstructionConfig = field(default_factory=ReconstructionConfig)
     degrade: DegradeConfig = field(default_factory=DegradeConfig)
-
-
-class TrainingError(RuntimeError):
-    """Training cannot go on (bad data, bad teacher, non-finite loss)."""
 
 
 def _freeze(model: nn.Module) -> nn.Module:
