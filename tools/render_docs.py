@@ -22,7 +22,7 @@ METHOD_ORDER = ["input", "gamma", "he", "clahe", "lime", "zerodce", "student", "
 LABELS = {"input": "input", "gamma": "gamma", "he": "HE", "clahe": "CLAHE", "lime": "LIME", "zerodce": "Zero-DCE",
           "student": "Net-S alone", "enhance": "**`minelight enhance`**", "fast-image": "fast model, images",
           "fast-video": "fast model, video and serve"}
-DIGITS = {"psnr": 2, "psnr_gtmean": 2, "ssim": 3, "ssim_gtmean": 3, "niqe": 3, "loe": 1}
+DIGITS = {"psnr": 2, "ssim": 3, "psnr_gtmean": 2, "ssim_gtmean": 3, "niqe": 3, "loe": 1}
 METRIC_HEADS = {"psnr": "PSNR ↑", "ssim": "SSIM ↑", "psnr_gtmean": "PSNR GT-mean ↑", "ssim_gtmean": "SSIM GT-mean ↑",
                 "niqe": "NIQE ↓", "loe": "LOE ↓"}
 
@@ -140,7 +140,8 @@ def results_md(f: Figures) -> str:
         rows = [[LABELS[me]] + [f.v(me, ds, m) for m in metrics] for me in METHOD_ORDER
                 if any((me, ds, m) in f.q for m in metrics)]
         runs = sorted({f.q[(me, ds, m)]["run"] for me in METHOD_ORDER for m in metrics if (me, ds, m) in f.q})
-        parts += [f"### {ds}", "", d["datasets"][ds] + ". Sources: " + ", ".join(f"`{r}`" for r in runs) + ".", "",
+        desc = d["datasets"][ds]
+        parts += [f"### {ds}", "", desc[:1].upper() + desc[1:] + ". Sources: " + ", ".join(f"`{r}`" for r in runs) + ".", "",
                   table(["method"] + [METRIC_HEADS[m] for m in metrics], rows), ""]
     parts += ["## Speed", "", table(["what", "value", "source"], [
         [s["what"] + (f" ({s['note']})" if s.get("note") else ""), qty(s),
@@ -165,7 +166,7 @@ def results_md(f: Figures) -> str:
         [o["what"], qty(o), f"`{o['run']}`"] for o in d["other"]]), ""]
     parts += ["## Sources", "", "Data paths follow [data.md](data.md). `[...]` marks an option of a second run.", ""]
     for name, r in d["runs"].items():
-        extra = "".join(f" {r[k].rstrip('.')}." for k in ("scoring", "note") if r.get(k))
+        extra = "".join(f" {r[k][:1].upper()}{r[k][1:].rstrip('.')}." for k in ("scoring", "note") if r.get(k))
         parts += [f"* `{name}` ({r['date']}): `{r['command']}`.{extra}"]
     return "\n".join(parts) + "\n"
 
