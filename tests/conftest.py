@@ -17,6 +17,16 @@ TRAINING_SIDE = ["models/*", "train/*", "data/*", "evaluate/*", "enhance/test_ti
                  "test_import_rules.py"]
 collect_ignore_glob = [] if HAS_TORCH else TRAINING_SIDE
 
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``train`` (they train, export or score with PyTorch) are skipped without it."""
+    if HAS_TORCH:
+        return
+    skip = pytest.mark.skip(reason="needs the [train] extra (PyTorch)")
+    for item in items:
+        if "train" in item.keywords:
+            item.add_marker(skip)
+
 TINY_STUDENT = dict(widths=(8, 8, 8), rir_groups=1, blocks_per_group=1)
 TINY_TEACHER = dict(widths=(8, 8, 8), bottleneck_blocks=1)
 TINY_FAST = dict(widths=(8, 8, 8), low_side=24)

@@ -177,6 +177,7 @@ def test_synth_writes_lol_layout(tmp_path, image_folder):
     assert low.mean() < read_image(out / "high" / "im0.png").mean()
 
 
+@pytest.mark.train
 def test_train_student_cli_tiny(tmp_path, image_folder, pair_folder):
     out = tmp_path / "run"
     sets = ["--set", "model.widths=8,8,8", "--set", "model.rir_groups=1", "--set", "exposure_filter=false",
@@ -199,6 +200,7 @@ def test_train_student_cli_tiny(tmp_path, image_folder, pair_folder):
     assert "--init" in line and "no such weights file" in line
 
 
+@pytest.mark.train
 def test_train_with_bad_override_is_one_line(tmp_path, image_folder):
     result = runner.invoke(app, ["train", "teacher", "--data", str(image_folder), "--set", "bogus=1"])
     assert "unknown config key" in _one_line_error(result)
@@ -214,6 +216,7 @@ def test_info_fits_80_columns_shows_versions_and_says_when_weights_are_a_fine_tu
     assert "a fine-tune" in result.output  # the shipped Net-S was trained with --init
 
 
+@pytest.mark.train
 def test_score_writes_one_row_per_image_and_a_mean_row(tmp_path, image_folder):
     csv_path = tmp_path / "s.csv"
     result = runner.invoke(app, ["score", str(image_folder), "--metrics", "entropy,contrast,psnr",
@@ -322,6 +325,7 @@ def test_debug_flag_shows_the_underlying_exception(tmp_path, monkeypatch):
     assert result.exit_code != 0 and result.exception is not None and "nope.png" in str(result.exception)
 
 
+@pytest.mark.train
 def test_pairs_then_paired_training_on_its_output(tmp_path, image_folder):
     from .data.test_pairs import write_bracket
 
@@ -345,6 +349,7 @@ def test_pairs_then_paired_training_on_its_output(tmp_path, image_folder):
     (["--files", "9-3"], "--files"),
     (["--files", "holdout"], "--files"),
 ])
+@pytest.mark.train
 def test_pairs_bad_options_are_one_line(tmp_path, args, expected):
     from .data.test_pairs import write_bracket
 
@@ -416,6 +421,7 @@ def test_main_exits_0_on_success_and_1_when_the_job_fails(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error: ")
 
 
+@pytest.mark.train
 def test_an_os_error_is_file_then_cause_without_errno(tmp_path):
     result = runner.invoke(app, ["export", "--method", "student", "-o", str(tmp_path / "missing" / "s.onnx")])
     assert _one_line_error(result) == f"error: {tmp_path / 'missing' / 's.onnx'}: no such file or directory"

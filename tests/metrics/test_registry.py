@@ -19,12 +19,14 @@ def test_every_metric_gives_one_finite_float(name):
     assert isinstance(value, float) and math.isfinite(value)
 
 
+@pytest.mark.train
 def test_identical_images_give_infinite_psnr_and_unit_ssim():
     img = scene(64, 64)
     assert METRICS["psnr"].fn(img, img) == math.inf
     assert METRICS["ssim"].fn(img, img) == pytest.approx(1.0, abs=1e-6)
 
 
+@pytest.mark.train
 def test_psnr_known_value():
     a = np.zeros((8, 8, 3), np.float32)
     b = np.full((8, 8, 3), 0.1, np.float32)

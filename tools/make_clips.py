@@ -1,6 +1,6 @@
 """Make the demo camera clips in examples/clips/ from the shipped dark sample images.
 
-    python examples/make_clips.py
+    python tools/make_clips.py
 
 Each clip: 4 s at 12 FPS, the sample image panned slowly (one pixel every other frame), with fresh sensor
 noise in every frame, H.264. `minelight serve --source examples/clips/rocket_dark.mp4` plays it in a loop.
@@ -13,7 +13,7 @@ import numpy as np
 from minelight.io import read_image, to_uint8
 from minelight.video.streams import VideoWriter
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "examples"
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Make the shipped sample images: public-domain / CC0 photos bundled with scikit-image, darkened
 with minelight's own mine-like degradation synthesiser (fixed seeds).
 
-    pip install scikit-image && python examples/make_examples.py
+    pip install scikit-image && python tools/make_examples.py
 
 Sources (scikit-image's ``skimage/data``): astronaut (NASA, public domain), coffee (Rachel Michetti,
 CC0), chelsea (Stefan van der Walt, CC0), rocket (SpaceX, public domain).
@@ -22,7 +22,7 @@ CONFIG = DegradeConfig(exposure=(0.02, 0.03), lamp_prob=1.0, lamp_gain=(0.05, 0.
                        jpeg_prob=0.0)
 
 
-def main(out: Path = Path(__file__).parent, width: int = 400) -> None:
+def main(out: Path = Path(__file__).resolve().parents[1] / "examples", width: int = 400) -> None:
     for seed, name in enumerate(SOURCES):
         img = getattr(skimage.data, name)()[..., :3]
         h = round(img.shape[0] * width / img.shape[1])
