@@ -2,7 +2,7 @@
 
     python benchmarks/core_speed.py --threads 2 --runs 10
 
-Times Net-S with PyTorch (``Enhancer.enhance_tensor``: the network, padding and clamping), with
+Times Net-S with PyTorch and with
 onnxruntime from the shipped ``student.onnx`` (``Enhancer.enhance_array``), and with onnxruntime followed
 by the halo guard (what ``minelight enhance`` did by default from 2026-12-02's sixth session), by the halo
 guard and the colour-noise step (its default since 2026-12-03), and by the detail restoration and the halo
@@ -28,16 +28,14 @@ def time_backends(height: int, width: int, runs: int, threads: int) -> dict[str,
     """Seconds per run of Net-S on one ``height x width`` image, per variant (interleaved runs)."""
     x = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     img = x[0].permute(1, 2, 0).numpy()
-    variants = {"torch": ("student", "torch"), "onnxruntime": ("student", "onnxruntime"),
-                "onnxruntime+halo": ("student+halo", "onnxruntime"),
-                "onnxruntime+halo+chroma": ("student+halo+chroma", "onnxruntime"),
-                "onnxruntime+detail+halo": ("student+detail+halo", "onnxruntime")}
+    variants = {"torch": ("student.net", "torch"), "onnxruntime": ("student.net", "onnxruntime"),
+                "onnxruntime+halo": ("student.net+halo", "onnxruntime"),
+                "onnxruntime+halo+chroma": ("student.net+halo+chroma", "onnxruntime"),
+                "onnxruntime+detail+halo": ("student.net+detail+halo", "onnxruntime")}
     calls = {}
     for name, (method, backend) in variants.items():
         enhancer = enhancer_for(method, threads=threads, backend=backend)
-        # PyTorch: the network on a tensor; onnxruntime: the array path that minelight enhance takes
-        run, arg = (enhancer.enhance_tensor, x) if backend == "torch" else (enhancer.enhance_array, img)
-        calls[name] = partial(run, arg)
+        calls[name] = partial(enhancer.enhance_array, img)  # the array path minelight enhance takes
     for call in calls.values():
         for _ in range(2):
             call()

@@ -21,10 +21,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from minelight.enhance.chroma import FAST_CHROMA, STUDENT_CHROMA, reduce_colour_noise
-from minelight.enhance.detail import detail_for
+from minelight.enhance.chroma import reduce_colour_noise
 from minelight.enhance.enhancer import Enhancer
-from minelight.enhance.halo import STUDENT_HALO, default_strength, reduce_halos
+from minelight.enhance.halo import reduce_halos
+from minelight.enhance.recipes import FAST_CHROMA, FAST_HALO, STUDENT_HALO
 from minelight.io import list_images, read_image, to_uint8, write_image
 
 
@@ -87,11 +87,10 @@ def lamp_figure(img: np.ndarray, unguarded: Enhancer, out: Path) -> None:
 def colour_figure(img: np.ndarray, out: Path) -> None:
     """``colour_noise.jpg``: the fast model without and with its colour-noise step, and what ``minelight
     enhance`` writes with Net-S, on a crop of ``img``'s darker, textured half."""
-    fast = Enhancer("fast", halo=default_strength("fast"))
+    fast = Enhancer("fast", halo=FAST_HALO)
     plain = fast.enhance_array(img)
     panels = [("fast, no step", plain), (f"fast + step {FAST_CHROMA} px", reduce_colour_noise(plain, FAST_CHROMA)),
-              ("minelight enhance", Enhancer("student", halo=STUDENT_HALO,
-                                             chroma=STUDENT_CHROMA).enhance_array(img))]
+              ("minelight enhance", Enhancer.from_recipe("student").enhance_array(img))]
     write_image(out, zoomed_row(img, panels, *crop_box(plain, 128), 128, 2), jpeg_quality=95)
 
 
@@ -104,8 +103,7 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     methods = {"CLAHE": Enhancer("clahe"), "Net-S": Enhancer("student"),
-               "minelight enhance": Enhancer("student", detail=detail_for("student"), halo=STUDENT_HALO,
-                                             chroma=STUDENT_CHROMA)}
+               "minelight enhance": Enhancer.from_recipe("student")}
     rows, crop_rows = [], []
     for path in list_images(args.images):
         img = read_image(path)
@@ -118,7 +116,7 @@ def main() -> None:
     rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=1.0) for r in rows]
     write_image(args.out / "grid.jpg", np.concatenate(rows, axis=0), jpeg_quality=90)
     write_image(args.out / "crops.jpg", np.concatenate(crop_rows, axis=0), jpeg_quality=95)
-    lamp_figure(read_image(args.lamp_image), Enhancer("student", detail=detail_for("student")), args.out / "lamp.jpg")
+    lamp_figure(read_image(args.lamp_image), Enhancer("student"), args.out / "lamp.jpg")
     colour_figure(read_image(args.lamp_image), args.out / "colour_noise.jpg")
     print(f"wrote {args.out / 'grid.jpg'}, {args.out / 'crops.jpg'}, {args.out / 'lamp.jpg'} and "
           f"{args.out / 'colour_noise.jpg'}")

@@ -16,9 +16,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from minelight.enhance.chroma import FAST_CHROMA
 from minelight.enhance.enhancer import enhancer_for
-from minelight.enhance.halo import FAST_HALO
+from minelight.enhance.recipes import FAST_CHROMA, FAST_HALO
 from minelight.metrics.temporal import flicker, mean_temporal_change
 from minelight.enhance.temporal import TemporalSmoother
 
@@ -33,13 +32,13 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3, help="scenes (noise seeds) averaged")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
-    runs = [("fast, per frame", "fast", False), ("fast, smoothing on", "fast", True),
-            (f"fast, smoothing on, halo guard {FAST_HALO:g}", "fast+halo", True),
-            ("fast, smoothing on, halo guard, chroma from a 320-px view", "fast+halo+chromaview", True),
-            (f"fast, smoothing on, halo guard, colour-noise step {FAST_CHROMA} px", "fast+halo+chroma", True),
-            ("fast, per frame, halo guard, colour-noise step", "fast+halo+chroma", False),
+    runs = [("fast, per frame", "fast.net", False), ("fast, smoothing on", "fast.net", True),
+            (f"fast, smoothing on, halo guard {FAST_HALO:g}", "fast.net+halo", True),
+            ("fast, smoothing on, halo guard, chroma from a 320-px view", "fast.net+halo+chromaview", True),
+            (f"fast, smoothing on, halo guard, colour-noise step {FAST_CHROMA} px", "fast.net+halo+chroma", True),
+            ("fast, per frame, halo guard, colour-noise step", "fast.net+halo+chroma", False),
             ("Net-S, per frame", "student", False), ("CLAHE, per frame", "clahe", False)]
-    enhancers = {m: enhancer_for(m) for m in ("fast", "fast+halo", "fast+halo+chromaview", "fast+halo+chroma",
+    enhancers = {m: enhancer_for(m) for m in ("fast.net", "fast.net+halo", "fast.net+halo+chromaview", "fast.net+halo+chroma",
                                               "student", "clahe")}
     results = {name: [] for name, _, _ in runs}
     input_change = []

@@ -28,7 +28,7 @@ DEFAULT_IMAGE = Path(__file__).resolve().parents[1] / "examples" / "astronaut_da
 def worker(src: Path, dst: Path, tile: int, threads: int, backend: str, detail: bool) -> dict:
     from minelight.enhance.enhancer import enhancer_for
 
-    enhancer = enhancer_for("student+detail" if detail else "student", threads=threads, tile=tile, backend=backend)
+    enhancer = enhancer_for("student.net+detail" if detail else "student.net", threads=threads, tile=tile, backend=backend)
     start = time.perf_counter()
     enhancer.enhance_file(src, dst)
     return {"seconds": time.perf_counter() - start,

@@ -16,8 +16,6 @@ import time
 from pathlib import Path
 
 from minelight.enhance.enhancer import Enhancer
-from minelight.enhance.chroma import chroma_settings
-from minelight.enhance.halo import default_strength
 from minelight.io import from_uint8, to_uint8
 from minelight.enhance.temporal import SmoothingConfig, TemporalSmoother
 from minelight.video.streams import VideoReader, VideoWriter
@@ -48,10 +46,8 @@ def main() -> None:
         with VideoReader(src) as reader:
             decoded = sum(1 for _ in reader)
         decode_s = time.perf_counter() - t0
-        radius, view = chroma_settings(args.method, args.chroma, video=True)
-        enhancer = Enhancer(args.method, threads=enhance_threads(args.method, args.threads), backend=args.backend,
-                            halo=default_strength(args.method), chroma=radius,  # the guard and colour-noise step,
-                            chroma_view=view)  # as `minelight enhance` runs them on a video
+        enhancer = Enhancer.from_recipe(args.method, "video", threads=enhance_threads(args.method, args.threads),
+                                        backend=args.backend, chroma=args.chroma)  # as `minelight enhance` on a video
         result = enhance_video(enhancer, src, dst, progress=False, preset=args.preset)
         smoother = TemporalSmoother(SmoothingConfig())  # enhancement alone, same frames, same run
         inputs = [from_uint8(f) for f in frames]
