@@ -126,7 +126,6 @@ def camera_from_table(where: str, table: dict) -> CameraConfig:
         raise ConfigError(f"{where}.name: {cam.name!r} must be 1-64 letters, digits, '_', '-' or '.'")
     if not cam.source.strip():
         raise ConfigError(f"{where}.source: empty")
-    check_source(f"{where}.source", cam.source)
     if cam.transport not in TRANSPORTS:
         raise ConfigError(f"{where}.transport: {cam.transport!r} is not one of {', '.join(TRANSPORTS)}")
     if cam.method not in list_methods():
@@ -157,6 +156,7 @@ def camera_from_table(where: str, table: dict) -> CameraConfig:
         raise ConfigError(f"{where}.jpeg_quality: must be 1-100, got {cam.jpeg_quality}")
     if cam.publish and not cam.publish.startswith(("rtsp://", "rtsps://")):
         raise ConfigError(f"{where}.publish: {redact(cam.publish)!r} is not an rtsp:// URL")
+    check_source(f"{where}.source", cam.source)  # last: it opens a file source
     return cam
 
 

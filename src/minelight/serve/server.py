@@ -20,6 +20,7 @@ from .config import ConfigError, ServeConfig, allowed_host_names
 log = logging.getLogger("minelight.serve")
 
 MAX_HEAD_BYTES = 16 * 1024  # request line and headers larger than this are refused (400)
+UNSENT_BYTES = 16 * 1024  # unsent bytes a connection may hold in the kernel (and as many in asyncio)
 KEEP_ALIVE_S = 5  # an idle kept-open connection is closed after this many seconds
 _REFUSED_BODY = b"503 Service Unavailable: too many connections\n"
 _REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
@@ -44,6 +45,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def limit_buffers(transport) -> None:
+    """Keep at most about :data:`UNSENT_BYTES` unsent per connection in the kernel and as much in asyncio, so
+    frames that a stalled MJPEG client cannot take are skipped rather than queued for it (data in flight,
+    and so the throughput to a distant client, is not limited)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and hasattr(socket, "TCP_NOTSENT_LOWAT"):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, UNSENT_BYTES)
+        except OSError:
+            pass
+    transport.set_write_buffer_limits(high=UNSENT_BYTES)
+
+
 def guarded_protocol(header_timeout: float, max_connections: int) -> type:
     """uvicorn's h11 protocol class with a header deadline (seconds) and a cap on open connections."""
     import h11
@@ -60,6 +74,7 @@ def guarded_protocol(header_timeout: float, max_connections: int) -> type:
                 transport.close()
                 return
             super().connection_made(transport)
+            limit_buffers(transport)
             self._arm()
 
         def data_received(self, data: bytes) -> None:
