@@ -349,14 +349,14 @@ def serve(config: Optional[Path] = typer.Option(None, "--config", help="TOML fil
                                                     "student: 4)."),
           check: bool = typer.Option(False, "--check", help="Validate the configuration and exit.")):
     """Serve live enhanced camera streams: MJPEG, snapshots, a web page, /healthz, /metrics."""
-    from .serve.config import load_config, quick_config
+    from .serve.config import load_config, quick_config, summary
 
     if (config is None) == (not source):
         raise ValueError("give either --config FILE or one or more --source URL")
     cfg = load_config(config) if config is not None else quick_config(list(source), host, port, list(token or ()),
                                                                          method, chroma)
     if check:
-        typer.echo(f"{config or 'quick start'}: {len(cfg.cameras)} camera(s), valid")
+        typer.echo(f"{config or 'quick start'}: {summary(cfg)}")
         return
     from .serve.server import serve as run_server
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -109,11 +111,20 @@ class ServeProcess:
 class MjpegClient:
     """Reads a multipart/x-mixed-replace stream part by part."""
 
-    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0):
-        request = urllib.request.Request(url)
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        self.response = urllib.request.urlopen(request, timeout=timeout)
+    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0, receive_buffer: int = 0):
+        """``receive_buffer``: bytes of this client's socket receive buffer (0: the system's default)."""
+        parts = urllib.parse.urlsplit(url)
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        self.conn.sock = socket.socket()
+        if receive_buffer:
+            self.conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.conn.sock.settimeout(timeout)
+        self.conn.sock.connect((parts.hostname, parts.port))
+        self.conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""),
+                          headers={"Authorization": f"Bearer {token}"} if token else {})
+        self.response = self.conn.getresponse()
+        if self.response.status != 200:
+            raise urllib.error.HTTPError(url, self.response.status, self.response.reason, self.response.headers, None)
         self.content_type = self.response.headers["Content-Type"]
 
     def frame(self) -> np.ndarray:
@@ -132,11 +143,13 @@ class MjpegClient:
                 key, value = line.split(b":", 1)
                 headers[key.strip().lower()] = value.strip()
         data = self.response.read(int(headers[b"content-length"]))
-        self.decoded_at = float(headers.get(b"x-decoded-at", b"nan"))
+        self.decoded_at = float(headers.get(b"x-decoded-at", b"nan"))  # the server's time.monotonic()
+        self.received_at = time.monotonic()  # the same clock (one machine): received_at - decoded_at = age
         return decode_jpeg(data)
 
     def close(self) -> None:
         self.response.close()
+        self.conn.close()
 
 
 def decode_jpeg(data: bytes) -> np.ndarray:

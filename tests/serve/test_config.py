@@ -1,8 +1,20 @@
+import os
+
 import pytest
 from typer.testing import CliRunner
 
 from minelight.cli import app
-from minelight.serve.config import ConfigError, config_from_dict, load_config, name_from_source, quick_config
+from minelight.serve.config import (CAMERA_MIB, ConfigError, allowed_host_names, capacity, check_capacity,
+                                    config_from_dict, load_config, name_from_source, quick_config, summary)
+
+from .helpers import write_clip
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """Two tiny video files: roadway.mp4 and a.mp4."""
+    folder = tmp_path_factory.mktemp("clips")
+    return {name: str(write_clip(folder / name, frames=2, size=(32, 48))) for name in ("roadway.mp4", "a.mp4")}
 
 
 def _cam(**kw):
@@ -49,17 +61,18 @@ def test_each_bad_field_is_named(data, field):
     assert str(err.value).startswith(field + ":") and "\n" not in str(err.value)
 
 
-def test_quick_start_names_cameras_from_sources():
-    cfg = quick_config(["/v/roadway.mp4", "rtsp://h/live/main", "rtsp://h/live/main", "0"], "127.0.0.1", 0, [])
+def test_quick_start_names_cameras_from_sources(clips):
+    cfg = quick_config([clips["roadway.mp4"], "rtsp://h/live/main", "rtsp://h/live/main", "0"], "127.0.0.1", 0, [])
     assert [c.name for c in cfg.cameras] == ["roadway", "main", "cam3", "0"]
     assert name_from_source("rtsp://h/", 2, set()) == "cam2"
 
 
-def test_quick_start_passes_the_colour_noise_radius_and_checks_it():
-    assert [c.chroma for c in quick_config(["a.mp4", "b.mp4"], "127.0.0.1", 0, [], chroma=0).cameras] == [0, 0]
-    assert quick_config(["a.mp4"], "127.0.0.1", 0, []).cameras[0].chroma is None  # the method's default
+def test_quick_start_passes_the_colour_noise_radius_and_checks_it(clips):
+    a = clips["a.mp4"]
+    assert [c.chroma for c in quick_config([a, a], "127.0.0.1", 0, [], chroma=0).cameras] == [0, 0]
+    assert quick_config([a], "127.0.0.1", 0, []).cameras[0].chroma is None  # the method's default
     with pytest.raises(ConfigError, match=r"--source\[1\]\.chroma"):
-        quick_config(["a.mp4"], "127.0.0.1", 0, [], chroma=-1)
+        quick_config([a], "127.0.0.1", 0, [], chroma=-1)
 
 
 runner = CliRunner()
@@ -79,20 +92,86 @@ def test_bad_config_is_one_line_before_anything_starts(tmp_path, text, expected)
     assert len(lines) == 1 and expected in lines[0]
 
 
-def test_serve_needs_config_or_source_and_check_validates(tmp_path):
+def test_serve_needs_config_or_source_and_check_validates(tmp_path, clips):
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 1 and "--config" in result.output
-    result = runner.invoke(app, ["serve", "--source", "a.mp4", "--check"])
+    result = runner.invoke(app, ["serve", "--source", clips["a.mp4"], "--check"])
     assert result.exit_code == 0 and "1 camera(s), valid" in result.output
+    assert "of this machine's" in result.output and "room for about" in result.output  # what the machine holds
     assert "no such file" in runner.invoke(app, ["serve", "--config", str(tmp_path / "none.toml")]).output
 
 
-def test_a_port_in_use_is_one_line(tmp_path):
+def test_a_port_in_use_is_one_line(tmp_path, clips):
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen(1)
         port = s.getsockname()[1]
-        result = runner.invoke(app, ["serve", "--source", "a.mp4", "--port", str(port)])
+        result = runner.invoke(app, ["serve", "--source", clips["a.mp4"], "--port", str(port)])
     assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def _rtsp(i):
+    return {"name": f"c{i}", "source": f"rtsp://10.0.0.{i % 250 + 1}/s"}
+
+
+@pytest.mark.parametrize("data, field, words", [
+    ({"cameras": [_cam(width=100000, height=100000)]}, "cameras[0].width", "0-8192"),
+    ({"cameras": [_cam(threads=100000)]}, "cameras[0].threads", "CPUs"),
+    ({"cameras": [_cam(fps=float("nan"))]}, "cameras[0].fps", "finite"),
+    ({"cameras": [_cam(fps=float("inf"))]}, "cameras[0].fps", "finite"),
+    ({"cameras": [_cam(timeout=float("inf"))]}, "cameras[0].timeout", "finite"),
+    ({"cameras": [_cam(timeout=1e9)]}, "cameras[0].timeout", "0.1-3600"),
+    ({"cameras": [_cam(brightness=float("nan"))]}, "cameras[0].brightness", "finite"),
+    ({"cameras": [_cam(source="/no/such/clip.mp4")]}, "cameras[0].source", "no such file"),
+    ({"cameras": [_cam(source="/etc/passwd")]}, "cameras[0].source", "cannot open video"),
+    ({"server": {"tokens": [" "]}, "cameras": [_cam()]}, "server.tokens[0]", "blank"),
+    ({"server": {"tokens": ["ok-token", ""]}, "cameras": [_cam()]}, "server.tokens[1]", "blank"),
+    ({"server": {"allowed_hosts": ["http://cams:80"]}, "cameras": [_cam()]}, "server.allowed_hosts[0]", "host name"),
+    ({"server": {"max_connections": 10 ** 9}, "cameras": [_cam()]}, "server.max_connections", "may open"),
+    ({"server": {"header_timeout": 0}, "cameras": [_cam()]}, "server.header_timeout", "1-300"),
+    ({"cameras": [_rtsp(i) for i in range(1000)]}, "cameras", "room for about"),
+])
+def test_values_that_cannot_work_are_refused(data, field, words):
+    with pytest.raises(ConfigError) as err:
+        config_from_dict(data)
+    assert str(err.value).startswith(field + ":") and words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_memory_check_counts_about_320_mib_a_camera():
+    gib = 1 << 30
+    assert capacity(24 * gib) == (24 * 1024 - 300) // CAMERA_MIB  # about 75 on a 24 GiB machine
+    check_capacity(capacity(24 * gib), 24 * gib)
+    with pytest.raises(ConfigError, match=r"1000 cameras need about 312\.8 GiB .* this machine has 24\.0 GiB: room for about 75"):
+        check_capacity(1000, 24 * gib)
+    cfg = config_from_dict({"cameras": [_cam()]})
+    assert summary(cfg, 24 * gib).endswith("of this machine's 24.0 GiB (room for about 75 cameras)")
+
+
+def test_a_thousand_cameras_are_refused_by_check_in_one_line(tmp_path):
+    tables = "".join(f'[[cameras]]\nname = "c{i}"\nsource = "rtsp://10.0.{i // 250}.{i % 250 + 1}/s"\n\n'
+                     for i in range(1000))
+    path = tmp_path / "many.toml"
+    path.write_text(tables)
+    result = runner.invoke(app, ["serve", "--config", str(path), "--check"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "1000 cameras need about" in lines[0] and "this machine has" in lines[0]
+
+
+def test_a_byte_order_mark_is_accepted_and_other_encodings_are_named(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b'[[cameras]]\nname = "a"\nsource = "rtsp://10.0.0.1/s"\n')
+    assert load_config(path).cameras[0].name == "a"
+    path.write_bytes('[[cameras]]\nname = "a"\nsource = "rtsp://10.0.0.1/s"\n'.encode("utf-16"))
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        load_config(path)
+
+
+def test_allowed_hosts_are_localhost_the_listen_name_and_the_configured_ones():
+    cfg = config_from_dict({"server": {"host": "0.0.0.0", "allowed_hosts": ["Cams.Mine.Local."]}, "cameras": [_cam()]})
+    assert allowed_host_names(cfg.server) == {"localhost", "127.0.0.1", "::1", "cams.mine.local"}
+    cfg = config_from_dict({"server": {"host": "gw.mine.local"}, "cameras": [_cam()]})
+    assert "gw.mine.local" in allowed_host_names(cfg.server)
+    assert os.cpu_count() >= 1

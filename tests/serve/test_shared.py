@@ -42,3 +42,21 @@ def test_newest_write_wins_and_oversize_is_refused():
         assert slot.read() == (2, 2.0, b"bb")
     finally:
         slot.close()
+
+
+def test_segments_are_named_after_their_process_and_stale_ones_are_swept(tmp_path):
+    import os
+
+    from minelight.serve.shared import PREFIX, stale_segments, sweep_stale
+
+    slot = FrameSlot(16)
+    try:
+        assert slot.shm.name.startswith(f"{PREFIX}{os.getpid()}_")
+    finally:
+        slot.close()
+    names = [f"{PREFIX}{os.getpid()}_0", f"{PREFIX}999999999_3", "psm_abc", f"{PREFIX}x"]
+    assert stale_segments(names, lambda pid: pid == os.getpid()) == [f"{PREFIX}999999999_3"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    assert sweep_stale(tmp_path) == [f"{PREFIX}999999999_3"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(names) - {f"{PREFIX}999999999_3"})

@@ -69,3 +69,54 @@ def test_a_fast_camera_gets_the_cheap_colour_noise_step_unless_it_sets_a_radius(
     assert CameraPipeline(CameraConfig("a", "x", method="fast")).enhancer.chroma_view
     assert not CameraPipeline(CameraConfig("a", "x", method="fast", chroma=0)).enhancer.chroma_view
     assert not CameraPipeline(CameraConfig("a", "x", method="clahe")).enhancer.chroma_view
+
+
+def test_fps_meter_spans_frames_and_restarts_only_when_reset():
+    from minelight.serve.worker import FpsMeter
+
+    meter = FpsMeter(span=2.0)
+    assert meter.tick(10.0) == 0.0  # one frame: no rate yet
+    rates = [meter.tick(10.0 + i / 12) for i in range(1, 37)]  # 3 s at 12 FPS, over any number of file loops
+    assert min(rates) > 11.5 and abs(rates[-1] - 12.0) < 0.01
+    meter.reset()
+    assert meter.tick(20.0) == 0.0
+
+
+def test_stop_signal_follows_the_pipe_and_the_flag_without_locks():
+    import multiprocessing
+    import signal
+
+    from minelight.serve.worker import StopSignal
+
+    receive, send = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    stop = StopSignal(receive)
+    assert not stop.is_set() and not stop.wait(0.05)
+    send.close()  # the gateway closed its end (or died)
+    assert stop.wait(5.0) and stop.is_set()
+    receive.close()
+
+    stop = StopSignal()
+    previous = signal.signal(signal.SIGALRM, lambda *_: stop.set())  # a handler, as SIGTERM's in a camera
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        assert stop.wait(10.0)  # the wait it interrupts ends, instead of deadlocking
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_an_unresolvable_host_is_named_and_addresses_are_not_looked_up():
+    from minelight.serve.worker import resolve_error
+
+    assert resolve_error("rtsp://user:pw@camera.invalid:554/s").startswith("cannot resolve camera.invalid (")
+    assert resolve_error("rtsp://127.0.0.1:554/s") is None
+    assert resolve_error("/videos/a.mp4") is None and resolve_error("0") is None
+
+
+def test_redact_hides_secret_query_parameters_like_user_and_password():
+    from minelight.video.streams import redact
+
+    assert redact("rtsp://host/x?user=admin&password=hunter2") == "rtsp://host/x?user=***&password=***"
+    assert redact("http://h/v.mjpg?PWD=a;token=b&res=720#sig=c") == "http://h/v.mjpg?PWD=***;token=***&res=720#sig=***"
+    assert redact("rtsp://u:p@h/s?passwd=x&apikey=y") == "rtsp://***@h/s?passwd=***&apikey=***"
+    assert redact("http://[::1/x?password=p") == "http://[::1/x?password=***"  # unparsable: redacted anyway
+    assert redact("rtsp://10.0.0.1/s?channel=1") == "rtsp://10.0.0.1/s?channel=1"

@@ -11,17 +11,21 @@
 
 With tokens configured every endpoint but ``/healthz`` needs one: ``Authorization: Bearer TOKEN`` or
 ``?token=TOKEN`` (for ``<img>`` tags). Camera names are looked up in the config, never used as paths,
-and source URLs are shown only with their credentials redacted.
+and source URLs are shown only with their credentials redacted. A request whose ``Host`` header names a
+host the gateway was not configured for is refused (400), so a web page cannot reach it through DNS
+rebinding. ``HEAD`` on a stream answers its headers and ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import time
 from importlib import resources
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -33,6 +37,49 @@ from .metrics import MetricsExporter
 BOUNDARY = "minelightframe"
 VIEWS = ("enhanced", "original")
 POLL_S = 0.004  # how often a stream checks for a newer frame (seconds)
+
+
+def host_name(header: str) -> str:
+    """The host name of a ``Host`` header, lower-case, without port, brackets or a trailing dot."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0].rstrip(".") if header.count(":") == 1 else header.rstrip(".")
+
+
+def host_allowed(header: str, names: frozenset[str]) -> bool:
+    """Whether a request for ``header`` (its Host) may be served: one of ``names``, or an IP address (an
+    address cannot be rebound to another machine the way a DNS name can)."""
+    name = host_name(header)
+    if name in names:
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class HostCheck:
+    """ASGI middleware: 400 for a request whose Host is not allowed (:func:`host_allowed`)."""
+
+    def __init__(self, app, names: frozenset[str]):
+        self.app, self.names = app, names
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            hosts = [value.decode("latin-1") for key, value in scope["headers"] if key == b"host"]
+            if not all(host_allowed(h, self.names) for h in hosts):
+                response = PlainTextResponse("400 Bad Request: unknown host name (add it to server.allowed_hosts)\n",
+                                             status_code=400)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _no_parts():
+    return
+    yield  # an async generator that yields nothing
 
 
 def _authorised(request: Request, tokens: tuple[str, ...]) -> bool:
@@ -53,8 +100,9 @@ def camera_status(cam: Camera) -> dict:
             "pid": int(s["pid"])}
 
 
-def build_app(gateway: Gateway, tokens: tuple[str, ...] = ()) -> Starlette:
-    """The app over ``gateway``'s cameras."""
+def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
+              hosts: frozenset[str] = frozenset({"localhost", "127.0.0.1", "::1"})) -> Starlette:
+    """The app over ``gateway``'s cameras; ``hosts``: the host names it answers to (and IP addresses)."""
     metrics = MetricsExporter(gateway)
     page = (resources.files("minelight.serve") / "page.html").read_text()
 
@@ -114,6 +162,9 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = ()) -> Starlette:
         if error:
             return error
         slot = cam.enhanced if view == "enhanced" else cam.original
+        media_type = f"multipart/x-mixed-replace; boundary={BOUNDARY}"
+        if request.method == "HEAD":
+            return StreamingResponse(_no_parts(), media_type=media_type, headers={"Cache-Control": "no-store"})
 
         async def parts():
             last = 0
@@ -133,8 +184,7 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = ()) -> Starlette:
                        f"X-Decoded-At: {decoded_at:.6f}\r\n\r\n".encode() + data + b"\r\n")
                 metrics.observe_served(cam.config.name, view, time.monotonic() - decoded_at)
 
-        return StreamingResponse(parts(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
-                                 headers={"Cache-Control": "no-store"})
+        return StreamingResponse(parts(), media_type=media_type, headers={"Cache-Control": "no-store"})
 
     routes = [
         Route("/", guarded(index)),
@@ -144,4 +194,4 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = ()) -> Starlette:
         Route("/cameras/{name}/stream.mjpg", guarded(stream)),
         Route("/cameras/{name}/snapshot.jpg", guarded(snapshot)),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(HostCheck, names=hosts)])

@@ -4,6 +4,9 @@
     host = "127.0.0.1"          # listen address; 0.0.0.0 only when the control-room network needs it
     port = 8080
     tokens = ["a-long-secret"]  # with tokens, every endpoint but /healthz needs one
+    allowed_hosts = ["cams.mine.local"]  # host names browsers use besides localhost (IP addresses always work)
+    max_connections = 200       # open HTTP connections at most (each MJPEG viewer holds one)
+    header_timeout = 10.0       # seconds a client has to send a request's headers
 
     [[cameras]]
     name = "roadway-3"
@@ -18,11 +21,16 @@
     chroma = 4                  # colour-noise step radius, px (0 = off; default for fast: chroma from a 320-px view)
     publish = "rtsp://127.0.0.1:8554/roadway-3-enhanced"   # optional: push H.264 to a media server
 
-Every error is a :class:`ConfigError` whose one line names the field and the problem.
+Every error is a :class:`ConfigError` whose one line names the field and the problem. Values are checked
+against what can work (finite numbers, sizes up to :data:`MAX_SIDE`, threads up to this machine's CPUs, a
+file source that opens as video) and the cameras against this machine's memory (:func:`capacity`).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import math
+import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -34,7 +42,14 @@ from ..enhance.halo import check_strength
 from ..video.streams import redact
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+HOST_PATTERN = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*")
 TRANSPORTS = ("tcp", "udp")
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})  # the gateway always answers to these
+MAX_SIDE = 8192  # output width or height, pixels
+MAX_FPS = 1000.0  # frame-rate cap, frames/s
+MAX_SECONDS = 3600.0  # timeout and max_backoff, seconds
+CAMERA_MIB = 320  # memory of one camera process with its model (MiB; 720p, the fast model)
+WEB_MIB = 300  # memory of the web process (MiB)
 
 
 class ConfigError(ValueError):
@@ -65,6 +80,9 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     tokens: tuple[str, ...] = ()  # access tokens; empty = no authentication
+    allowed_hosts: tuple[str, ...] = ()  # host names it answers to besides localhost and `host` (IPs always)
+    max_connections: int = 200  # open HTTP connections at most; more are answered 503 and closed
+    header_timeout: float = 10.0  # seconds a connection has to send a request's headers before it is closed
 
 
 @dataclass
@@ -87,6 +105,8 @@ def _check_fields(where: str, table: dict, cls) -> dict:
                                           or (kind == "int" and not isinstance(value, int))):
             raise ConfigError(f"{where}.{key}: expected {'an integer' if kind == 'int' else 'a number'}, "
                               f"got {value!r}")
+        if kind == "float" and not math.isfinite(value):
+            raise ConfigError(f"{where}.{key}: expected a finite number, got {value!r}")
         if kind == "str" and not isinstance(value, str):
             raise ConfigError(f"{where}.{key}: expected a string, got {value!r}")
         out[key] = float(value) if kind == "float" else value
@@ -110,10 +130,12 @@ def camera_from_table(where: str, table: dict) -> CameraConfig:
         raise ConfigError(f"{where}.transport: {cam.transport!r} is not one of {', '.join(TRANSPORTS)}")
     if cam.method not in list_methods():
         raise ConfigError(f"{where}.method: unknown method {cam.method!r}; choose from {', '.join(list_methods())}")
-    for key, low in (("fps", 0), ("width", 0), ("height", 0), ("timeout", 0.1), ("max_backoff", 0.1),
-                     ("threads", 1)):
-        if getattr(cam, key) < low:
-            raise ConfigError(f"{where}.{key}: must be at least {low}, got {getattr(cam, key)}")
+    cpus = os.cpu_count() or 1
+    for key, low, high, note in (("fps", 0, MAX_FPS, ""), ("width", 0, MAX_SIDE, ""), ("height", 0, MAX_SIDE, ""),
+                                 ("timeout", 0.1, MAX_SECONDS, ""), ("max_backoff", 0.1, MAX_SECONDS, ""),
+                                 ("threads", 1, cpus, f" (this machine has {cpus} CPUs)")):
+        if not low <= getattr(cam, key) <= high:
+            raise ConfigError(f"{where}.{key}: must be {low:g}-{high:g}{note}, got {getattr(cam, key):g}")
     if (cam.width == 0) != (cam.height == 0) or cam.width % 2 or cam.height % 2:
         raise ConfigError(f"{where}.width: give both width and height (even numbers) or neither")
     try:
@@ -134,21 +156,119 @@ def camera_from_table(where: str, table: dict) -> CameraConfig:
         raise ConfigError(f"{where}.jpeg_quality: must be 1-100, got {cam.jpeg_quality}")
     if cam.publish and not cam.publish.startswith(("rtsp://", "rtsps://")):
         raise ConfigError(f"{where}.publish: {redact(cam.publish)!r} is not an rtsp:// URL")
+    check_source(f"{where}.source", cam.source)  # last: it opens a file source
     return cam
+
+
+def check_source(where: str, source: str) -> None:
+    """A file source (not a URL or device index) must exist and open as a video; ConfigError if not."""
+    from ..video.streams import VideoReader, is_live_source
+
+    if is_live_source(source):
+        return
+    try:
+        VideoReader(source, timeout_s=5.0).close()
+    except ValueError as err:  # VideoError: no such file, not a video, no video track
+        raise ConfigError(f"{where}: {str(err).splitlines()[0]}") from None
+
+
+def _strings(where: str, value) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
+        raise ConfigError(f"{where}: expected a list of strings")
+    return tuple(value)
+
+
+def check_tokens(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    for i, token in enumerate(tokens):
+        if not token.strip() or token != token.strip() or not token.isprintable():
+            raise ConfigError(f"server.tokens[{i}]: blank, padded with spaces or holding control characters")
+    return tokens
+
+
+def check_hosts(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    """Host names (lower-cased) or IP addresses, as a browser sends them in ``Host`` (no port)."""
+    out = []
+    for i, host in enumerate(hosts):
+        name = host.strip().lower().rstrip(".")
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            if not HOST_PATTERN.fullmatch(name):
+                raise ConfigError(f"server.allowed_hosts[{i}]: {host!r} is not a host name (no port, no scheme)") \
+                    from None
+        out.append(name)
+    return tuple(out)
+
+
+def open_files_limit() -> int:
+    """How many files (sockets included) this process may hold open."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return 1024
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
 
 
 def server_from_table(table: dict) -> ServerConfig:
     values = _check_fields("server", table, ServerConfig)
-    tokens = values.pop("tokens", ())
-    if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)) or \
-            not all(isinstance(t, str) and t for t in tokens):
-        raise ConfigError("server.tokens: expected a list of non-empty strings")
-    server = ServerConfig(**values, tokens=tuple(tokens))
+    tokens = check_tokens(_strings("server.tokens", values.pop("tokens", ())))
+    hosts = check_hosts(_strings("server.allowed_hosts", values.pop("allowed_hosts", ())))
+    server = ServerConfig(**values, tokens=tokens, allowed_hosts=hosts)
     if not 0 <= server.port <= 65535:
         raise ConfigError(f"server.port: {server.port} is not a port number (0-65535)")
     if not server.host:
         raise ConfigError("server.host: empty")
+    most = max(1, open_files_limit() - 100)  # files the cameras' pipes, logs and libraries hold
+    if not 1 <= server.max_connections <= most:
+        raise ConfigError(f"server.max_connections: must be 1-{most} (this process may open "
+                          f"{open_files_limit()} files), got {server.max_connections}")
+    if not 1.0 <= server.header_timeout <= 300.0:
+        raise ConfigError(f"server.header_timeout: must be 1-300 s, got {server.header_timeout:g}")
     return server
+
+
+def allowed_host_names(server: ServerConfig) -> frozenset[str]:
+    """The host names the web layer answers to: localhost, the listen address unless it is a wildcard,
+    and ``allowed_hosts`` (IP addresses are always answered; see :func:`minelight.serve.app.host_allowed`)."""
+    own = {server.host.lower()} - {"0.0.0.0", "::", ""}
+    return LOCAL_HOSTS | own | set(server.allowed_hosts)
+
+
+def machine_memory() -> int:
+    """Bytes of memory this machine (or its container's memory limit, if lower) has."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
+
+
+def capacity(memory: int) -> int:
+    """How many cameras fit in ``memory`` bytes (each about :data:`CAMERA_MIB`, plus the web process)."""
+    return max(0, (memory // (1 << 20) - WEB_MIB) // CAMERA_MIB)
+
+
+def check_capacity(count: int, memory: int) -> None:
+    """ConfigError if ``count`` cameras do not fit in ``memory`` bytes."""
+    if count > capacity(memory):
+        need = (count * CAMERA_MIB + WEB_MIB) / 1024
+        raise ConfigError(f"cameras: {count} cameras need about {need:.1f} GiB (about {CAMERA_MIB} MiB each) but "
+                          f"this machine has {memory / (1 << 30):.1f} GiB: room for about {capacity(memory)}")
+
+
+def summary(cfg: ServeConfig, memory: int | None = None) -> str:
+    """What ``--check`` says of a valid config: its cameras and what this machine can hold."""
+    memory = machine_memory() if memory is None else memory
+    count = len(cfg.cameras)
+    need = (count * CAMERA_MIB + WEB_MIB) / 1024
+    return (f"{count} camera(s), valid; about {need:.1f} GiB of this machine's {memory / (1 << 30):.1f} GiB "
+            f"(room for about {capacity(memory)} cameras)")
 
 
 def check_cameras(cameras: list[CameraConfig]) -> list[CameraConfig]:
@@ -159,6 +279,7 @@ def check_cameras(cameras: list[CameraConfig]) -> list[CameraConfig]:
         if cam.name in seen:
             raise ConfigError(f"cameras[{i}].name: {cam.name!r} is used twice")
         seen.add(cam.name)
+    check_capacity(len(cameras), machine_memory())
     return cameras
 
 
@@ -183,11 +304,13 @@ def load_config(path: str | Path) -> ServeConfig:
 
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))  # a byte-order mark is allowed
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: cannot read ({err})") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read ({err.strerror or err})") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start})") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
     return config_from_dict(data)

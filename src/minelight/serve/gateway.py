@@ -1,7 +1,9 @@
 """The maintainer: one process per camera, started, watched (restarted if it dies) and stopped.
 
 The web layer only reads what the camera processes publish (:mod:`minelight.serve.shared`), so a bad camera
-can stall or crash only its own process.
+can stall or crash only its own process. Each camera process gets a fresh pipe of its own: closing the
+gateway's end tells it to stop, and the pipe also closes when the gateway dies, so no camera process
+outlives it. Nothing is shared between a dead process and its replacement but the shared memory.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from .config import CameraConfig, ServeConfig
-from .shared import CameraStats, FrameSlot
+from .shared import CameraStats, FrameSlot, sweep_stale
 from .worker import camera_main
 
 log = logging.getLogger("minelight.serve")
@@ -27,9 +29,16 @@ class Camera:
     enhanced: FrameSlot
     original: FrameSlot
     stats: CameraStats
-    stop: object  # the multiprocessing Event that tells this camera's process to stop
     process: multiprocessing.process.BaseProcess | None = None
+    stop: object = None  # the gateway's end of this process's stop pipe (a Connection); closed = stop
     started_at: float = 0.0  # time.monotonic() of the last start
+
+
+def remove_stale_segments() -> None:
+    """Free the shared memory that gateways killed before they could clean up left behind (logged)."""
+    removed = sweep_stale()
+    if removed:
+        log.warning("removed %d shared-memory segment(s) left by a gateway that was killed", len(removed))
 
 
 class Gateway:
@@ -38,47 +47,63 @@ class Gateway:
     def __init__(self, cfg: ServeConfig):
         self.cfg = cfg
         self.ctx = multiprocessing.get_context("spawn")
-        self.cameras = {c.name: Camera(c, FrameSlot(), FrameSlot(), CameraStats(), self.ctx.Event())
-                        for c in cfg.cameras}
+        remove_stale_segments()
+        self.cameras = {c.name: Camera(c, FrameSlot(), FrameSlot(), CameraStats()) for c in cfg.cameras}
         self._watcher: threading.Thread | None = None
+        self._lock = threading.Lock()  # held while a process is started, and while closing begins
         self._closing = False
         self.stopping = lambda: self._closing  # the web layer ends its streams once this is true
 
     def _spawn(self, cam: Camera) -> None:
-        cam.process = self.ctx.Process(target=camera_main, name=f"minelight-camera-{cam.config.name}", daemon=True,
-                                       args=(cam.config, cam.enhanced, cam.original, cam.stats, cam.stop))
-        cam.process.start()
-        cam.started_at = time.monotonic()
+        receive, send = self.ctx.Pipe(duplex=False)
+        process = self.ctx.Process(target=camera_main, name=f"minelight-camera-{cam.config.name}", daemon=True,
+                                   args=(cam.config, cam.enhanced, cam.original, cam.stats, receive))
+        process.start()
+        receive.close()  # the camera process holds the only read end now
+        if cam.stop is not None:
+            cam.stop.close()  # the dead process's pipe
+        cam.process, cam.stop, cam.started_at = process, send, time.monotonic()
 
     def start(self) -> None:
-        for cam in self.cameras.values():
-            self._spawn(cam)
+        with self._lock:
+            for cam in self.cameras.values():
+                self._spawn(cam)
         self._watcher = threading.Thread(target=self._watch, name="minelight-watch", daemon=True)
         self._watcher.start()
 
+    def _restart_if_dead(self, cam: Camera) -> None:
+        """Start ``cam`` again if its process died (one that exited with 0 was told to stop and is left)."""
+        with self._lock:
+            if (self._closing or cam.process is None or cam.process.exitcode in (None, 0)
+                    or time.monotonic() - cam.started_at <= RESTART_AFTER_S):
+                return
+            log.error("%s: camera process exited with %s; restarting", cam.config.name, cam.process.exitcode)
+            cam.process.join(0)  # reap it
+            cam.stats.state = "reconnecting"
+            cam.stats.add("reconnects")
+            self._spawn(cam)
+
     def _watch(self) -> None:
-        """Restart a camera process that died (it never should: failures are handled inside it). One that
-        exited with 0 was told to stop (e.g. SIGTERM to the whole process group) and is left alone."""
+        """Restart camera processes that died (none should: failures are handled inside them)."""
         while not self._closing:
             for cam in self.cameras.values():
-                if (not self._closing and cam.process is not None and cam.process.exitcode not in (None, 0)
-                        and time.monotonic() - cam.started_at > RESTART_AFTER_S):
-                    log.error("%s: camera process exited with %s; restarting", cam.config.name, cam.process.exitcode)
-                    cam.stats.state = "reconnecting"
-                    cam.stats.add("reconnects")
-                    self._spawn(cam)
+                self._restart_if_dead(cam)
             time.sleep(0.5)
 
     def close(self, timeout: float = 3.0) -> None:
         """Stop every camera process (``timeout`` s in all before they are killed) and free shared memory."""
-        self._closing = True
-        for cam in self.cameras.values():
-            cam.stop.set()
+        with self._lock:
+            self._closing = True
+            for cam in self.cameras.values():
+                if cam.stop is not None:
+                    cam.stop.close()
+                    cam.stop = None
         deadline = time.monotonic() + timeout
         for cam in self.cameras.values():
             if cam.process is not None:
                 cam.process.join(max(0.0, deadline - time.monotonic()))
                 if cam.process.is_alive():
+                    log.warning("%s: camera process did not stop in time; killed", cam.config.name)
                     cam.process.kill()
                     cam.process.join(1.0)
         if self._watcher is not None:
@@ -87,4 +112,4 @@ class Gateway:
             cam.stats.state = "stopped"
             for block in (cam.enhanced, cam.original, cam.stats):
                 block.close()
-            cam.process = cam.stop = None  # the Event's semaphores are released now, not reported at exit
+            cam.process = None

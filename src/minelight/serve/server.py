@@ -2,6 +2,10 @@
 
     minelight serve --config cameras.toml
     minelight serve --source rtsp://cam1/stream --source demo.mp4 --port 8080
+
+HTTP is uvicorn's HTTP/1.1 (h11) with two guards it lacks: a request's headers must arrive within
+``server.header_timeout`` seconds of the connection opening (or of the previous response), and at most
+``server.max_connections`` connections are open at once (more are answered 503 and closed).
 """
 
 from __future__ import annotations
@@ -11,17 +15,27 @@ import signal
 import socket
 import sys
 
-from .config import ConfigError, ServeConfig
+from .config import ConfigError, ServeConfig, allowed_host_names
 
 log = logging.getLogger("minelight.serve")
 
+MAX_HEAD_BYTES = 16 * 1024  # request line and headers larger than this are refused (400)
+UNSENT_BYTES = 16 * 1024  # unsent bytes a connection may hold in the kernel (and as many in asyncio)
+KEEP_ALIVE_S = 5  # an idle kept-open connection is closed after this many seconds
+_REFUSED_BODY = b"503 Service Unavailable: too many connections\n"
+_REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(_REFUSED_BODY), _REFUSED_BODY))
+
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (port 0: any free one); one-line ConfigError if it fails."""
+    """A listening TCP socket on ``host:port`` (port 0: any free one); one-line ConfigError if it fails.
+    It is made with the TCP protocol number, so asyncio turns Nagle's algorithm off on every accepted
+    connection (without it, each response after the first on a kept-open connection waits ~40 ms)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, _, _, _, address = infos[0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP,
+                                   flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
         sock.listen(128)
@@ -29,6 +43,74 @@ def bind(host: str, port: int) -> socket.socket:
         raise ConfigError(f"server: cannot listen on {host}:{port} ({err.strerror or err})") from None
     sock.setblocking(False)
     return sock
+
+
+def limit_buffers(transport) -> None:
+    """Keep at most about :data:`UNSENT_BYTES` unsent per connection in the kernel and as much in asyncio, so
+    frames that a stalled MJPEG client cannot take are skipped rather than queued for it (data in flight,
+    and so the throughput to a distant client, is not limited)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and hasattr(socket, "TCP_NOTSENT_LOWAT"):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NOTSENT_LOWAT, UNSENT_BYTES)
+        except OSError:
+            pass
+    transport.set_write_buffer_limits(high=UNSENT_BYTES)
+
+
+def guarded_protocol(header_timeout: float, max_connections: int) -> type:
+    """uvicorn's h11 protocol class with a header deadline (seconds) and a cap on open connections."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedH11Protocol(H11Protocol):
+        _refused = False
+        _header_timer = None
+
+        def connection_made(self, transport) -> None:
+            if len(self.connections) >= max_connections:
+                self._refused, self.transport = True, transport
+                transport.write(_REFUSED)
+                transport.close()
+                return
+            super().connection_made(transport)
+            limit_buffers(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if not self._refused:
+                super().data_received(data)
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            if self.conn.their_state is not h11.IDLE:  # the request's headers are in
+                self._disarm()
+
+        def on_response_complete(self) -> None:
+            if not self.transport.is_closing():
+                self._arm()  # the next request's headers are due within header_timeout too
+            super().on_response_complete()
+
+        def connection_lost(self, exc) -> None:
+            self._disarm()
+            if not self._refused:
+                super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._header_timer = self.loop.call_later(header_timeout, self._headers_too_slow)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _headers_too_slow(self) -> None:
+            self._header_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()
+
+    return GuardedH11Protocol
 
 
 def serve(cfg: ServeConfig, announce=print) -> int:
@@ -48,8 +130,11 @@ def serve(cfg: ServeConfig, announce=print) -> int:
         signal.signal(sig, lambda *_: None)
     try:
         gateway.start()
-        server = uvicorn.Server(uvicorn.Config(build_app(gateway, cfg.server.tokens), log_level="warning",
-                                               lifespan="off", timeout_graceful_shutdown=1, access_log=False))
+        app = build_app(gateway, cfg.server.tokens, allowed_host_names(cfg.server))
+        protocol = guarded_protocol(cfg.server.header_timeout, cfg.server.max_connections)
+        server = uvicorn.Server(uvicorn.Config(app, http=protocol, log_level="warning", lifespan="off",
+                                               timeout_graceful_shutdown=1, timeout_keep_alive=KEEP_ALIVE_S,
+                                               h11_max_incomplete_event_size=MAX_HEAD_BYTES, access_log=False))
         gateway.stopping = lambda: server.should_exit
         shown = f"[{host}]" if ":" in host else host
         announce(f"minelight serve: {len(gateway.cameras)} camera(s) on http://{shown}:{port}/")

@@ -4,13 +4,21 @@ A :class:`FrameSlot` is one shared-memory buffer holding the newest encoded fram
 and the monotonic time its source frame was decoded; writers overwrite it, readers copy it out. Readers
 never block the camera (a slow client just sees fewer frames). :class:`CameraStats` is a shared array of
 counters and gauges. Both pickle by name, so they can be handed to a spawned process.
+
+Every segment is named ``minelight_PID_N`` after the process that made it, so a gateway that was killed
+before it could free its segments leaves names that the next gateway recognises and removes
+(:func:`sweep_stale`).
 """
 
 from __future__ import annotations
 
+import itertools
+import os
+import re
 import struct
 import time
 from multiprocessing import shared_memory
+from pathlib import Path
 
 import numpy as np
 
@@ -19,6 +27,62 @@ _HEADER = struct.Struct("<qdq")  # sequence number, decode time (time.monotonic,
 STATES = ("starting", "live", "reconnecting", "stopped")
 LATENCY_BUCKETS = (0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0)  # seconds
 
+PREFIX = "minelight_"  # every segment's name: minelight_PID_N (PID: the process that created it)
+SHM_DIR = Path("/dev/shm")  # where Linux keeps POSIX shared memory
+_NAME = re.compile(re.escape(PREFIX) + r"(\d+)_\d+")
+_counter = itertools.count()
+
+
+def segment_name() -> str:
+    """A new segment name of this process: ``minelight_PID_N``."""
+    return f"{PREFIX}{os.getpid()}_{next(_counter)}"
+
+
+def _create(size: int) -> shared_memory.SharedMemory:
+    while True:
+        try:
+            return shared_memory.SharedMemory(name=segment_name(), create=True, size=size)
+        except FileExistsError:  # left by an earlier process with this PID: take the next number
+            continue
+
+
+def stale_segments(names: list[str], alive) -> list[str]:
+    """The names among ``names`` made by a process that is gone (``alive(pid)`` is False)."""
+    out = []
+    for name in names:
+        match = _NAME.fullmatch(name)
+        if match and not alive(int(match.group(1))):
+            out.append(name)
+    return out
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this machine's process table)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def sweep_stale(folder: Path = SHM_DIR) -> list[str]:
+    """Remove the segments that a gateway (or test) which no longer runs left in ``folder``; returns
+    their names. Nothing happens where the folder does not exist (not Linux)."""
+    try:
+        names = [p.name for p in folder.iterdir() if p.name.startswith(PREFIX)]
+    except OSError:
+        return []
+    removed = []
+    for name in stale_segments(names, pid_alive):
+        try:
+            (folder / name).unlink()
+            removed.append(name)
+        except OSError:
+            pass
+    return removed
+
 
 class FrameSlot:
     """The newest encoded frame of one stream, in shared memory of ``capacity`` bytes."""
@@ -26,7 +90,7 @@ class FrameSlot:
     def __init__(self, capacity: int = 8 << 20, name: str | None = None):
         self.capacity = capacity
         if name is None:
-            self.shm = shared_memory.SharedMemory(create=True, size=_HEADER.size + capacity)
+            self.shm = _create(_HEADER.size + capacity)
             _HEADER.pack_into(self.shm.buf, 0, 0, 0.0, 0)
             self.owner = True
         else:
@@ -79,7 +143,7 @@ class CameraStats:
 
     def __init__(self, name: str | None = None):
         size = 8 * (len(self.FIELDS) + len(LATENCY_BUCKETS) + 1)
-        self.shm = shared_memory.SharedMemory(create=True, size=size) if name is None else shared_memory.SharedMemory(name=name)
+        self.shm = _create(size) if name is None else shared_memory.SharedMemory(name=name)
         self.owner = name is None
         self.values = np.ndarray((len(self.FIELDS) + len(LATENCY_BUCKETS) + 1,), np.float64, self.shm.buf)
         if self.owner:

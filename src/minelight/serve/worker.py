@@ -5,26 +5,36 @@ enhancing loop takes it, enhances it (temporal smoothing per camera for the fast
 into the camera's :class:`~minelight.serve.shared.FrameSlot` and, if configured, pushes H.264 to a media
 server. When enhancing is slower than the camera, the frames in between are dropped and counted, so
 latency never grows. When the source fails or ends, the camera reconnects with capped exponential
-back-off (a video file restarts at once: it plays in a loop).
+back-off (a video file restarts at once: it plays in a loop). The model is loaded once a source has opened,
+so a camera that never connects holds no model. The log says when a camera's state or the reason it fails
+changes, never once per retry.
+
+The process stops when the gateway closes its end of the stop pipe (or dies: the pipe closes with it) or on
+SIGTERM; neither takes a lock, so a signal can never deadlock the loop it interrupts.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
 
+from ..video.streams import VideoError, is_live_source, redact
 from .config import CameraConfig
 from .shared import CameraStats, FrameSlot
 
 log = logging.getLogger("minelight.serve")
 
 ORIGINAL_WANTED_S = 5.0  # encode the original stream too while a client asked for it this recently
+STOP_POLL_S = 0.1  # longest a wait goes before it looks at the stop pipe again (seconds)
 
 
 @dataclass
@@ -42,6 +52,65 @@ class Backoff:
 
     def reset(self) -> None:
         self.attempts = 0
+
+
+class StopSignal:
+    """Whether this camera process should stop: the gateway closed its end of ``conn`` (a pipe; it also
+    closes when the gateway dies) or :meth:`set` was called (the SIGTERM handler). Takes no lock."""
+
+    def __init__(self, conn=None):
+        self.conn = conn
+        self.flag = False
+
+    def set(self) -> None:
+        self.flag = True
+
+    def is_set(self) -> bool:
+        if not self.flag and self.conn is not None:
+            try:
+                self.flag = self.conn.poll()  # readable: the gateway wrote or went away
+            except (OSError, EOFError):
+                self.flag = True
+        return self.flag
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for a stop; True if stopped."""
+        deadline = time.monotonic() + timeout
+        while not self.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._pause(min(STOP_POLL_S, left))
+        return True
+
+    def _pause(self, seconds: float) -> None:
+        if self.conn is None:
+            time.sleep(seconds)
+            return
+        try:
+            self.conn.poll(seconds)  # returns at once when the gateway writes or goes away
+        except (OSError, EOFError):
+            self.flag = True
+
+
+@dataclass
+class FpsMeter:
+    """Frames per second over the last ``span`` seconds of frame times."""
+
+    span: float = 2.0
+    times: deque = field(default_factory=deque)
+
+    def tick(self, now: float) -> float:
+        """Count a frame at ``now`` (time.monotonic); returns the rate (0 until there are two frames)."""
+        self.times.append(now)
+        while self.times[0] < now - self.span:
+            self.times.popleft()
+        if len(self.times) < 2 or self.times[-1] == self.times[0]:
+            return 0.0
+        return (len(self.times) - 1) / (self.times[-1] - self.times[0])
+
+    def reset(self) -> None:
+        self.times.clear()
 
 
 class NewestFrame:
@@ -134,112 +203,181 @@ def encode_jpeg(frame: np.ndarray, quality: int) -> bytes:
     return data.tobytes()
 
 
-def _is_file(source: str) -> bool:
-    from ..video.streams import is_live_source
 
+
+def _is_file(source: str) -> bool:
     return not is_live_source(source)
 
 
-def run_source_once(cfg: CameraConfig, pipeline: CameraPipeline, enhanced: FrameSlot, original: FrameSlot,
-                    stats: CameraStats, stop, publisher) -> bool:
-    """Open the source, serve its frames until it ends, fails, falls silent or ``stop`` is set.
-    Returns True if at least one frame was enhanced."""
-    from ..video.streams import VideoReader
+def first_line(err: Exception) -> str:
+    """An exception's first line (its type's name when it has no message)."""
+    return str(err).splitlines()[0] if str(err).strip() else type(err).__name__
 
-    reader = VideoReader(cfg.source, timeout_s=cfg.timeout, transport=cfg.transport)
-    newest, halt = NewestFrame(), threading.Event()
-    pace = float(reader.fps) if not reader.live else 0.0
-    thread = threading.Thread(target=decode_loop, args=(reader, newest, stats, halt, pace), daemon=True)
-    thread.start()
-    served, last_frame, last_out, window = False, time.monotonic(), 0.0, []
+
+def resolve_error(source: str) -> str | None:
+    """``"cannot resolve HOST (why)"`` when the host of the network URL ``source`` has no address, else
+    None (files, devices and addresses are not looked up). FFmpeg itself only says "Input/output error"."""
+    if not is_live_source(source) or source.isdigit():
+        return None
     try:
-        while not stop.is_set():
-            item = newest.take(timeout=0.25)
-            if item is None:
-                if newest.ended is not None:
-                    if newest.ended:
-                        log.warning("%s: %s", cfg.name, newest.ended)
-                    break
-                if time.monotonic() - last_frame > cfg.timeout:
-                    log.warning("%s: no frame for %.0f s", cfg.name, cfg.timeout)
-                    break
-                continue
-            frame, decoded_at = item
-            last_frame = time.monotonic()
-            if cfg.fps and last_frame - last_out < 1.0 / cfg.fps - 0.002:
-                stats.add("dropped")  # over the frame-rate cap
-                continue
-            last_out = last_frame
-            frame = pipeline.resize(frame)
-            out = pipeline.enhance(frame)
-            enhanced.write(encode_jpeg(out, cfg.jpeg_quality), decoded_at)
-            if time.monotonic() - stats["original_wanted_at"] < ORIGINAL_WANTED_S:
-                original.write(encode_jpeg(frame, cfg.jpeg_quality), decoded_at)
-            if publisher is not None:
-                publisher.send(out, float(reader.fps))
-            done = time.monotonic()
-            stats.observe_latency(done - decoded_at)
-            stats.add("frames_out")
-            stats.add("dropped", newest.take_dropped())
-            window = [t for t in window if t > done - 2.0] + [done]
-            stats["fps"] = (len(window) - 1) / (window[-1] - window[0]) if len(window) > 1 else 0.0
-            stats["width"], stats["height"] = out.shape[1], out.shape[0]
-            stats["updated_at"] = done
-            served = True
-            if stats.state != "live":
-                stats.state = "live"
-                log.info("%s: live (%s, %dx%d)", cfg.name, reader.name, out.shape[1], out.shape[0])
-    finally:
-        halt.set()
-        thread.join(timeout=cfg.timeout + 1.0)
-        reader.close()
-    return served
+        host = urlsplit(source).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        return f"cannot resolve {host} ({err.strerror})"
+    except UnicodeError:
+        return f"cannot resolve {host} (not a valid host name)"
+    return None
 
 
-def camera_main(cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, stats: CameraStats, stop) -> None:
-    """The camera process: serve until ``stop`` (a multiprocessing Event) is set."""
+class CameraLoop:
+    """A camera process's work: open the source, enhance and publish its frames, reconnect when it fails.
+
+    ``stop`` is a :class:`StopSignal`; ``publisher`` an optional :class:`~minelight.serve.publish.Publisher`.
+    """
+
+    def __init__(self, cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, stats: CameraStats,
+                 stop: StopSignal, publisher=None):
+        self.cfg, self.enhanced, self.original, self.stats = cfg, enhanced, original, stats
+        self.stop, self.publisher = stop, publisher
+        self.pipeline: CameraPipeline | None = None  # loaded once a source has opened
+        self.fps = FpsMeter()
+        self.problem: str | None = None  # the failure logged last; None since the camera was last live
+
+    def report(self, problem: str) -> None:
+        """Log ``problem`` unless it is the one logged last: a retry that fails the same way stays quiet."""
+        if problem != self.problem:
+            log.warning("%s: %s; retrying (logged again if the reason changes)", self.cfg.name, problem)
+            self.problem = problem
+
+    def open(self):
+        """The source's :class:`~minelight.video.VideoReader` (VideoError if it cannot open); the model is
+        loaded the first time one opens."""
+        from ..video.streams import VideoReader
+
+        problem = resolve_error(self.cfg.source)
+        if problem:
+            raise VideoError(f"{redact(self.cfg.source)}: {problem}")
+        reader = VideoReader(self.cfg.source, timeout_s=self.cfg.timeout, transport=self.cfg.transport)
+        if self.pipeline is None:
+            try:
+                self.pipeline = CameraPipeline(self.cfg)
+            except BaseException:
+                reader.close()
+                raise
+        return reader
+
+    def run(self) -> None:
+        """Serve, reconnecting with back-off, until ``stop`` is set."""
+        backoff = Backoff(cap=self.cfg.max_backoff)
+        while not self.stop.is_set():
+            try:
+                served = self.serve_once()
+            except ValueError as err:  # VideoError: cannot open / no video track / cannot resolve
+                self.report(first_line(err))
+                served = False
+            if self.stop.is_set():
+                break
+            if served:
+                backoff.reset()
+                if _is_file(self.cfg.source):
+                    continue  # a video file plays in a loop
+            self.reconnecting()
+            self.stop.wait(backoff.next())
+
+    def reconnecting(self) -> None:
+        self.stats.add("reconnects")
+        self.stats.state = "reconnecting"
+        self.stats["fps"] = 0.0
+        self.fps.reset()
+        if self.pipeline is not None and self.pipeline.smoother is not None:
+            self.pipeline.smoother.reset()
+
+    def serve_once(self) -> bool:
+        """Open the source, serve its frames until it ends, fails, falls silent or ``stop`` is set.
+        Returns True if at least one frame was enhanced."""
+        cfg, stats = self.cfg, self.stats
+        reader = self.open()
+        newest, halt = NewestFrame(), threading.Event()
+        pace = float(reader.fps) if not reader.live else 0.0
+        thread = threading.Thread(target=decode_loop, args=(reader, newest, stats, halt, pace), daemon=True)
+        thread.start()
+        served, last_frame, last_out = False, time.monotonic(), 0.0
+        try:
+            while not self.stop.is_set():
+                item = newest.take(timeout=0.25)
+                if item is None:
+                    if newest.ended is not None:
+                        if newest.ended or reader.live:
+                            self.report(newest.ended or "the stream ended")
+                        break
+                    if time.monotonic() - last_frame > cfg.timeout:
+                        self.report(f"no frame for {cfg.timeout:g} s")
+                        break
+                    continue
+                frame, decoded_at = item
+                last_frame = time.monotonic()
+                if cfg.fps and last_frame - last_out < 1.0 / cfg.fps - 0.002:
+                    stats.add("dropped")  # over the frame-rate cap
+                    continue
+                last_out = last_frame
+                self.publish(frame, decoded_at, float(reader.fps), reader.name)
+                stats.add("dropped", newest.take_dropped())
+                served = True
+        finally:
+            halt.set()
+            thread.join(timeout=1.0 if self.stop.is_set() else cfg.timeout + 1.0)
+            if not thread.is_alive():  # a decoder still inside a read is left to the process's exit
+                reader.close()
+        return served
+
+    def publish(self, frame: np.ndarray, decoded_at: float, fps: float, source_name: str) -> None:
+        """Enhance one decoded frame and publish it (JPEG slots, the media server) and its counters."""
+        cfg, stats = self.cfg, self.stats
+        frame = self.pipeline.resize(frame)
+        out = self.pipeline.enhance(frame)
+        self.enhanced.write(encode_jpeg(out, cfg.jpeg_quality), decoded_at)
+        if time.monotonic() - stats["original_wanted_at"] < ORIGINAL_WANTED_S:
+            self.original.write(encode_jpeg(frame, cfg.jpeg_quality), decoded_at)
+        if self.publisher is not None:
+            self.publisher.send(out, fps)
+        done = time.monotonic()
+        stats.observe_latency(done - decoded_at)
+        stats.add("frames_out")
+        stats["fps"] = self.fps.tick(done)
+        stats["width"], stats["height"] = out.shape[1], out.shape[0]
+        stats["updated_at"] = done
+        if stats.state != "live":
+            stats.state = "live"
+            self.problem = None
+            log.info("%s: live (%s, %dx%d)", cfg.name, source_name, out.shape[1], out.shape[0])
+
+
+def camera_main(cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, stats: CameraStats, stop_conn) -> None:
+    """The camera process: serve until the gateway closes its end of the pipe ``stop_conn`` (or dies), or
+    until SIGTERM."""
     import signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from .publish import Publisher
 
-    # Ctrl-C reaches the whole process group: the parent stops us through ``stop``. A SIGTERM sent to us
-    # directly (a service manager stopping the group) also ends the camera cleanly.
+    stop = StopSignal(stop_conn)
+    # Ctrl-C reaches the whole process group: the parent stops us through the pipe. SIGTERM (a service
+    # manager stopping the group) only raises a flag that the loop reads: a handler that took a lock could
+    # deadlock the very wait it interrupts.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    parent = os.getppid()
-
-    def orphaned():  # the gateway died without stopping us (SIGKILL): stop too
-        while not stop.wait(1.0):
-            if os.getppid() != parent:
-                log.warning("%s: the gateway is gone; stopping", cfg.name)
-                stop.set()
-
-    threading.Thread(target=orphaned, daemon=True).start()
-
     stats["pid"] = os.getpid()
-    pipeline = CameraPipeline(cfg)
     publisher = Publisher(cfg.publish, cfg.transport, cfg.name) if cfg.publish else None
-    backoff = Backoff(cap=cfg.max_backoff)
     try:
-        while not stop.is_set():
-            try:
-                served = run_source_once(cfg, pipeline, enhanced, original, stats, stop, publisher)
-            except ValueError as err:  # VideoError: cannot open / no video track
-                log.warning("%s: %s", cfg.name, str(err).splitlines()[0])
-                served = False
-            if stop.is_set():
-                break
-            if served:
-                backoff.reset()
-                if _is_file(cfg.source):
-                    continue  # a video file plays in a loop
-            stats.add("reconnects")
-            stats.state = "reconnecting"
-            if pipeline.smoother is not None:
-                pipeline.smoother.reset()
-            stop.wait(backoff.next())
+        CameraLoop(cfg, enhanced, original, stats, stop, publisher).run()
     finally:
         if publisher is not None:
             publisher.close()
         stats.state = "stopped"
+    logging.shutdown()
+    os._exit(0)  # stopped cleanly: skip the interpreter's teardown of the model's libraries (seconds when busy)

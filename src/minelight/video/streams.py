@@ -42,12 +42,25 @@ def is_live_source(source: str) -> bool:
     return bool(re.match(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp|srt)://", str(source))) or str(source).isdigit()
 
 
+# query parameters whose values are secrets (matched anywhere in the name, any case): password=, pwd=, token=...
+_SECRET_PARAM = re.compile(r"(^|[?&;#])([^&;=#]*(?:pass|pwd|token|secret|key|auth|sig|cred|session|user|login)"
+                           r"[^&;=#]*)=[^&;#]*", re.I)
+
+
 def redact(url: str) -> str:
-    """``url`` with any user name and password replaced by ``***`` (for pages, logs and metrics)."""
-    parts = urlsplit(str(url))
-    if not parts.scheme or "@" not in parts.netloc:
-        return str(url)
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+    """``url`` with any user name and password, and the values of query parameters such as ``password=``,
+    ``pwd=`` or ``token=``, replaced by ``***`` (for pages, logs and metrics)."""
+    url = str(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: hide everything between // and @ anyway
+        return _SECRET_PARAM.sub(r"\1\2=***", re.sub(r"//[^/]*@", "//***@", url))
+    if not parts.scheme:
+        return url
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1])
+    return urlunsplit(parts._replace(query=_SECRET_PARAM.sub(r"\1\2=***", parts.query),
+                                     fragment=_SECRET_PARAM.sub(r"\1\2=***", parts.fragment)))
 
 
 def _open_input(source: str, timeout_s: float, transport: str, name: str):
