@@ -14,8 +14,10 @@ from minelight.io import read_image
 runner = CliRunner()
 
 
-def _one_line_error(result) -> str:
-    assert result.exit_code != 0
+def _one_line_error(result, code: int = 1) -> str:
+    """The one ``error:`` line of a command that failed with exit ``code``: 1 for a failed job (the README's
+    promise), 2 for a wrong command line."""
+    assert result.exit_code == code, (result.exit_code, result.output)
     assert "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, result.output
@@ -311,7 +313,7 @@ def test_enhancer_still_runs_a_graph_exported_before_the_brightness_input(tmp_pa
 def test_debug_flag_shows_the_underlying_exception(tmp_path, monkeypatch):
     monkeypatch.setenv("MINELIGHT_DEBUG", "")  # teardown restores the environment the flag changes
     result = runner.invoke(app, ["--debug", "enhance", str(tmp_path / "nope.png"), "-o", str(tmp_path / "o")])
-    assert result.exit_code != 0 and result.exception is not None and "nope.png" in str(result.exception)
+    assert result.exit_code == 1 and result.exception is not None and "nope.png" in str(result.exception)
 
 
 def test_pairs_then_paired_training_on_its_output(tmp_path, image_folder):
