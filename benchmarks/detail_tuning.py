@@ -25,7 +25,7 @@ import torch
 from fast_low_side import tuning_metrics, tuning_sets
 from minelight.enhance.detail import DetailConfig, restore_detail
 from minelight.enhance.enhancer import Enhancer
-from minelight.data.splits import parse_files
+from minelight.data.splits import tuning_files
 
 
 def scores(dark: list[tuple[np.ndarray, np.ndarray]], pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
@@ -46,7 +46,8 @@ def main() -> None:
     ap.add_argument("--lows", default="0.0025,0.005,0.01")
     ap.add_argument("--widths", default="0.01,0.02")
     ap.add_argument("--gain-eps", type=float, default=DetailConfig().gain_eps)
-    ap.add_argument("--files", default="val", help="SICE files: a split name or FIRST-LAST (default val)")
+    ap.add_argument("--files", default="val", help="SICE files: a split name or FIRST-LAST (default val; "
+                    "never the test split)")
     ap.add_argument("--stride", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
@@ -54,7 +55,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    dark_imgs, pair_imgs = tuning_sets(args.sice, args.stride, args.seed, parse_files(args.files))
+    dark_imgs, pair_imgs = tuning_sets(args.sice, args.stride, args.seed, tuning_files(args.files))
     student = Enhancer("student", args.weights, threads=args.threads, backend="auto")
     dark = [(img, student.enhance_array(img)) for img in dark_imgs]
     pairs = [(low, student.enhance_array(low), high) for low, high in pair_imgs]

@@ -10,7 +10,8 @@ DICM, LIME and the BSDS500 ``val`` pairs (what we report on) are not read.
 
 (Net-S was trained on the well-exposed SICE crops as targets, so for Net-S the pairs are not held out.)
 
-SICE files ``--files`` only (default: the validation split, 1401-1600; the tables in ``docs/`` from before
+SICE files ``--files`` only (default: the validation split, 1401-1600; a range that reaches the test split,
+1601-2002, is refused; the tables in ``docs/`` from before
 2026-12-02 were made from all 2002 files, test split included, every 8th). Dark images: mean luma < 0.2,
 every ``--stride``-th in name order. Pairs: well-exposed crops
 (``data.is_well_exposed``), every ``--stride``-th, degraded with the default synthesiser, seed
@@ -32,7 +33,7 @@ from minelight.io import list_images, quantise8, read_image, to_tensor
 from minelight.metrics.full_reference import psnr, ssim
 from minelight.metrics.niqe import niqe
 from minelight.data.pairs import file_number
-from minelight.data.splits import parse_files
+from minelight.data.splits import tuning_files
 
 
 def tuning_sets(folder: Path, stride: int, seed: int,
@@ -83,7 +84,7 @@ def main() -> None:
                     help="also score these Net-S weights (repeatable), e.g. to compare a fine-tuned Net-S")
     ap.add_argument("--out", type=Path, help="also write the Markdown table here")
     args = ap.parse_args()
-    dark, pairs = tuning_sets(args.sice, args.stride, args.seed, parse_files(args.files))
+    dark, pairs = tuning_sets(args.sice, args.stride, args.seed, tuning_files(args.files))
     print(f"{len(dark)} dark images, {len(pairs)} synthetic pairs", flush=True)
     lines = ["| model | low_side | NIQE, dark SICE | PSNR dB, SICE pairs | SSIM |", "|---|---|---|---|---|"]
     enhancer = Enhancer("fast", threads=args.threads)

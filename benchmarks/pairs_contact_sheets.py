@@ -4,6 +4,7 @@
 
 One row per scene: its frames in file order (file number on each), then the target it builds. A row whose
 frames show two different places is a merge; a place that continues on the next row is a split.
+``--files`` (default ``val``) never reaches the test split (1601-2002).
 """
 
 from __future__ import annotations
@@ -16,17 +17,19 @@ import numpy as np
 
 from minelight.io import read_image, to_uint8
 from minelight.data.pairs import PairsConfig, build_scene, scene_groups
+from minelight.data.splits import tuning_files
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("src")
-    ap.add_argument("--files", required=True, help="FIRST-LAST")
+    ap.add_argument("--files", default="val", help="a split name or FIRST-LAST (default val, 1401-1600; "
+                    "never the test split, 1601-2002)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--thumb", type=int, default=64)
     ap.add_argument("--rows", type=int, default=40, help="scenes per sheet")
     args = ap.parse_args()
-    first, last = map(int, args.files.split("-"))
+    first, last = tuning_files(args.files)
     cfg = PairsConfig(files=(first, last))
     groups, _ = scene_groups(args.src, cfg)
     width = 13

@@ -1,9 +1,9 @@
 """Fusion or best single frame as the target of a bracket? Measured on the scenes of a numbered folder.
 
-    python benchmarks/pairs_target.py ../shared/data/train_unpaired/SICE_part1 --files 1401-1600
+    python benchmarks/pairs_target.py ../shared/data/train_unpaired/SICE_part1 --files val   # 1401-1600
 
 For each usable scene both targets are built; reported: NIQE (lower is better), share of pixels clipped to
-black (luma < 0.02) or white (> 0.98), and mean luma.
+black (luma < 0.02) or white (> 0.98), and mean luma. ``--files`` never reaches the test split (1601-2002).
 """
 
 from __future__ import annotations
@@ -16,14 +16,16 @@ from minelight.color import luma
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 from minelight.data.pairs import PairsConfig, build_scene, scene_groups
+from minelight.data.splits import tuning_files
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("src")
-    ap.add_argument("--files", required=True, help="FIRST-LAST")
+    ap.add_argument("--files", default="val", help="a split name or FIRST-LAST (default val, 1401-1600; "
+                    "never the test split, 1601-2002)")
     args = ap.parse_args()
-    first, last = map(int, args.files.split("-"))
+    first, last = tuning_files(args.files)
     groups, _ = scene_groups(args.src, PairsConfig(files=(first, last)))
     stats = {"fusion": [], "best": []}
     for name, paths in groups:

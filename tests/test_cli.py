@@ -7,14 +7,16 @@ from typer.testing import CliRunner
 from minelight.enhance.brightness import adjust_brightness
 from minelight.weights import read_metadata
 from minelight.cli import app
-from minelight.io import read_image
+from minelight.io import read_image, write_image
 
 
 runner = CliRunner()
 
 
-def _one_line_error(result) -> str:
-    assert result.exit_code != 0
+def _one_line_error(result, code: int = 1) -> str:
+    """The one ``error:`` line of a command that failed with exit ``code``: 1 for a failed job (the README's
+    promise), 2 for a wrong command line."""
+    assert result.exit_code == code, (result.exit_code, result.output)
     assert "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, result.output
@@ -322,7 +324,7 @@ def test_enhancer_still_runs_a_graph_exported_before_the_brightness_input(tmp_pa
 def test_debug_flag_shows_the_underlying_exception(tmp_path, monkeypatch):
     monkeypatch.setenv("MINELIGHT_DEBUG", "")  # teardown restores the environment the flag changes
     result = runner.invoke(app, ["--debug", "enhance", str(tmp_path / "nope.png"), "-o", str(tmp_path / "o")])
-    assert result.exit_code != 0 and result.exception is not None and "nope.png" in str(result.exception)
+    assert result.exit_code == 1 and result.exception is not None and "nope.png" in str(result.exception)
 
 
 @pytest.mark.train
@@ -445,3 +447,154 @@ def test_version_names_the_package_and_the_weights():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.startswith(f"minelight {__version__} (weights: student ")
+
+
+# ---------------------------------------------------------------- promises of the README, through the command
+
+def _weights_for(tmp_path, method: str):
+    """Tiny random weights for ``method`` (student or zerodce), saved as safetensors."""
+    torch = pytest.importorskip("torch", reason="building weights needs the [train] extra")
+    from minelight.models import create_model
+    from minelight.models.weights import save_weights
+
+    from .conftest import TINY_STUDENT
+
+    torch.manual_seed(0)
+    path = tmp_path / f"{method}.safetensors"
+    save_weights(path, create_model(method, **(TINY_STUDENT if method == "student" else {"channels": 8})), method)
+    return path
+
+
+@pytest.fixture
+def network_views(monkeypatch):
+    """The pixel counts (h * w) of every input a convolution or an ONNX graph is given while it is active:
+    the largest is the largest piece of an image the network saw at once."""
+    import onnxruntime
+
+    torch = pytest.importorskip("torch", reason="tiny weights need the [train] extra")
+
+    seen = []
+    conv = torch.nn.Conv2d.forward
+
+    def conv_spy(self, x):
+        seen.append(x.shape[-2] * x.shape[-1])
+        return conv(self, x)
+
+    run = onnxruntime.InferenceSession.run
+
+    def run_spy(self, output_names, feed, *args, **kwargs):
+        seen.extend(v.shape[-2] * v.shape[-1] for v in feed.values() if getattr(v, "ndim", 0) == 4)
+        return run(self, output_names, feed, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Conv2d, "forward", conv_spy)
+    monkeypatch.setattr(onnxruntime.InferenceSession, "run", run_spy)
+    return seen
+
+
+def _set_everywhere(monkeypatch, name: str, value) -> None:
+    """Set the module constant ``minelight.enhance.tiling.NAME`` and every copy of it that a loaded
+    minelight module imported by name."""
+    import sys
+
+    from minelight.enhance import tiling
+
+    original = getattr(tiling, name)
+    for module in [m for key, m in sys.modules.items() if key.startswith("minelight") and m is not None]:
+        if getattr(module, name, None) is original:
+            monkeypatch.setattr(module, name, value)
+
+
+def _enhanced(tmp_path, src, name: str, *args) -> np.ndarray:
+    dst = tmp_path / f"{name}.png"
+    result = runner.invoke(app, ["enhance", str(src), "-o", str(dst), "--quiet", *args])
+    assert result.exit_code == 0, result.output
+    return read_image(dst)
+
+
+@pytest.mark.parametrize("method", ["student", "zerodce"])
+def test_tile_option_tiles_and_gives_the_untiled_result(tmp_path, method, network_views):
+    from .conftest import scene
+
+    weights = _weights_for(tmp_path, method)
+    src = tmp_path / "wide.png"
+    h, w = 100, 610  # ten 64-pixel tiles wide, two high (odd sizes: padding too)
+    write_image(src, 0.25 * scene(h, w))
+    common = ["-m", method, "--weights", str(weights), "--no-detail"]
+    views = {}
+    for tile in ("-1", "64"):
+        network_views.clear()
+        views[tile] = _enhanced(tmp_path, src, f"tile{tile}", *common, "--tile", tile), max(network_views)
+    assert views["-1"][1] >= h * w  # off: the network saw the whole image at once
+    assert views["64"][1] <= (64 + 2 * 96) * 104 < h * w  # 64-pixel tiles: pieces of tile + halo
+    assert np.abs(views["64"][0] - views["-1"][0]).max() <= 1 / 255 + 1e-6
+
+
+@pytest.mark.parametrize("method", ["student", "zerodce"])
+def test_images_above_the_auto_tile_size_are_tiled_and_equal_untiled(tmp_path, method, network_views, monkeypatch):
+    from minelight.enhance import tiling
+
+    from .conftest import scene
+
+    assert tiling.AUTO_TILE_PIXELS == 4_000_000  # the README's "tiled above 4 MP"
+    weights = _weights_for(tmp_path, method)
+    src = tmp_path / "long.png"
+    h, w = 24, 1600  # wider than one default tile (1024) plus its halo
+    write_image(src, 0.25 * scene(h, w))
+    common = ["-m", method, "--weights", str(weights), "--no-detail"]
+    untiled = _enhanced(tmp_path, src, "off", *common, "--tile", "-1")
+    network_views.clear()
+    below = _enhanced(tmp_path, src, "below", *common)  # 38,400 pixels, under 4 MP: one piece
+    assert max(network_views) >= h * w
+    _set_everywhere(monkeypatch, "AUTO_TILE_PIXELS", h * w - 1)  # now the image is "above" the threshold
+    network_views.clear()
+    above = _enhanced(tmp_path, src, "above", *common)
+    assert max(network_views) < h * w  # tiled on its own
+    for out in (below, above):
+        assert np.abs(out - untiled).max() <= 1 / 255 + 1e-6
+
+
+def test_bmp_and_tiff_inputs_read_like_png_and_format_sets_the_output_type(tmp_path):
+    import cv2
+
+    from .conftest import scene
+
+    pixels = (255 * scene(30, 41)).astype(np.uint8)[..., ::-1]  # BGR for OpenCV
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a.png", "b.bmp", "c.tif", "d.tiff"):
+        assert cv2.imwrite(str(src / name), pixels)
+    assert (src / "b.bmp").read_bytes()[:2] == b"BM" and (src / "c.tif").read_bytes()[:2] in (b"II", b"MM")
+    as_png, as_jpg, kept = tmp_path / "png", tmp_path / "jpg", tmp_path / "kept"
+    for out, extra in ((as_png, ["--format", "png"]), (as_jpg, ["--format", "jpg"]), (kept, [])):
+        result = runner.invoke(app, ["enhance", str(src), "-o", str(out), "-m", "gamma", "--quiet", *extra])
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in as_png.iterdir()) == ["a.png", "b.png", "c.png", "d.png"]
+    assert sorted(p.name for p in as_jpg.iterdir()) == ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]
+    assert sorted(p.name for p in kept.iterdir()) == ["a.png", "b.bmp", "c.tif", "d.tiff"]
+    assert all(p.read_bytes()[:3] == b"\xff\xd8\xff" for p in as_jpg.iterdir())  # JPEG files, not renamed PNGs
+    assert (kept / "b.bmp").read_bytes()[:2] == b"BM" and (kept / "c.tif").read_bytes()[:2] in (b"II", b"MM")
+    reference = read_image(as_png / "a.png")
+    assert np.abs(reference - pixels[..., ::-1] / 255).mean() > 0.02  # gamma changed the image
+    for name in ("b.png", "c.png", "d.png"):
+        np.testing.assert_array_equal(read_image(as_png / name), reference)  # lossless in, same result
+    for name in ("b.bmp", "c.tif", "d.tiff"):
+        np.testing.assert_array_equal(read_image(kept / name), reference)
+    assert np.abs(read_image(as_jpg / "a.jpg") - reference).mean() < 0.05  # lossy, noisy scene
+
+
+def test_16bit_tiff_output_keeps_the_precision_8_bits_lose(tmp_path):
+    import cv2
+
+    from .conftest import scene
+
+    src = tmp_path / "in.png"
+    write_image(src, 0.3 * scene(30, 41))
+    eight, sixteen = tmp_path / "o8.tif", tmp_path / "o16.tiff"
+    for out, bits in ((eight, "8"), (sixteen, "16")):
+        result = runner.invoke(app, ["enhance", str(src), "-o", str(out), "-m", "gamma", "--bits", bits, "--quiet"])
+        assert result.exit_code == 0, result.output
+    assert sixteen.read_bytes()[:2] in (b"II", b"MM")  # a TIFF file
+    raw8, raw16 = (cv2.imread(str(p), cv2.IMREAD_UNCHANGED) for p in (eight, sixteen))
+    assert raw8.dtype == np.uint8 and raw16.dtype == np.uint16 and raw16.shape == (30, 41, 3)
+    assert np.abs(raw16 / 65535 - raw8 / 255).max() <= 0.5 / 255 + 1e-6  # the same image
+    assert (raw16 % 257 != 0).mean() > 0.5  # with more than 8 bits of it (x * 257 is 8 bits widened)

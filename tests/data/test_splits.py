@@ -22,3 +22,15 @@ def test_out_of_range_and_unknown_split_are_errors():
             parse_files(bad)
     assert parse_files("1401-1600") == parse_files("val") == (1401, 1600)
     assert set(SICE_SPLITS) == {"train", "val", "test"}
+
+
+def test_tuning_files_refuse_any_range_that_reaches_the_test_split():
+    from minelight.data.splits import tuning_files
+
+    assert tuning_files("val") == (1401, 1600) and tuning_files("train") == (1, 1400)
+    assert tuning_files("1-1600") == (1, 1600)
+    for bad in ("test", "1-2002", "1600-1601", "1700-1800", "2002-2002"):
+        with pytest.raises(ValueError, match="test split"):
+            tuning_files(bad)
+    with pytest.raises(ValueError, match="--files"):
+        tuning_files("9-3")

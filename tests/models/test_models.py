@@ -34,7 +34,33 @@ def test_default_student_is_under_one_million_params_and_lines_up_with_teacher()
     with torch.no_grad():
         fs, ft = student(x)[1], teacher(x)[1]
     assert [f.shape for f in fs] == [f.shape for f in ft]
-    assert count_macs(student, 64, 64) > 0
+
+
+def test_zero_dce_counts_match_the_paper_and_a_hand_count():
+    """DCE-Net (32 channels, 8 iterations) has 79,416 parameters (Guo et al. 2020). For width c and n
+    iterations its 3x3 convs take 3c, c, c, c, 2c, 2c and 2c input channels and give c, c, c, c, c, c and 3n
+    outputs: 9 * (3c + 7c^2 + 6cn) weights and MACs per pixel, plus 6c + 3n biases."""
+    from minelight.models.zero_dce import ZeroDCE, ZeroDCEConfig
+
+    assert count_params(ZeroDCE()) == 79_416
+    c, n, h, w = 8, 4, 12, 20
+    per_pixel = 9 * (3 * c + 7 * c * c + 6 * c * n)
+    tiny = ZeroDCE(ZeroDCEConfig(channels=c, iterations=n))
+    assert count_params(tiny) == per_pixel + 6 * c + 3 * n
+    assert count_macs(tiny, h, w) == per_pixel * h * w
+
+
+def test_count_macs_on_strided_grouped_and_linear_layers_by_hand():
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, stride=2, padding=1),  # 8x8 -> 4x4: 4 * 16 outputs x 3 * 9 = 1728
+        torch.nn.ReLU(),
+        torch.nn.Conv2d(4, 4, 3, padding=1, groups=4),  # depthwise: 64 outputs x 1 * 9 = 576
+        torch.nn.Conv2d(4, 2, 1),  # 32 outputs x 4 = 128
+        torch.nn.Flatten(),
+        torch.nn.Linear(32, 5))  # 5 outputs x 32 = 160
+    assert count_macs(net, 8, 8) == 1728 + 576 + 128 + 160
+    assert count_params(net) == (4 * 27 + 4) + (4 * 9 + 4) + (2 * 4 + 2) + (5 * 32 + 5)
+    assert net.training  # the count leaves the mode as it found it
 
 
 def test_ablation_switches_change_the_architecture():

@@ -27,3 +27,15 @@ def parse_files(text: str) -> tuple[int, int]:
     if not (sep and first.isdigit() and last.isdigit() and int(first) <= int(last)):
         raise ValueError(f"--files: expected FIRST-LAST or a split name ({', '.join(SICE_SPLITS)}), got {text!r}")
     return int(first), int(last)
+
+
+def tuning_files(text: str) -> tuple[int, int]:
+    """:func:`parse_files` for anything that trains, tunes or chooses (every script in ``benchmarks/``): a
+    range that reaches into the test split (1601-2002) is a ``ValueError``; only the final test benchmark
+    (``minelight benchmark`` on ``minelight pairs --files test``) reads it."""
+    first, last = parse_files(text)
+    test_first, test_last = SICE_SPLITS["test"]
+    if first <= test_last and last >= test_first:
+        raise ValueError(f"--files {text}: SICE files {test_first}-{test_last} are the test split, read only by "
+                         "the final test benchmark; choose on val (1401-1600), train on train (1-1400)")
+    return first, last

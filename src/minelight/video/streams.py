@@ -77,6 +77,8 @@ def _open_input(source: str, timeout_s: float, transport: str, name: str):
         return av.open(path, format=fmt, options=options, timeout=timeout_s)
     except (av.error.FFmpegError, OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err)
+        if options.get("rtsp_transport") == "tcp" and re.search(r"\b(400|461)\b", reason):
+            return _open_input(source, timeout_s, "udp", name)  # the server refused RTP over TCP: UDP only
         raise VideoError(f"{name}: cannot open video ({reason})") from None
 
 
@@ -84,7 +86,7 @@ class VideoReader:
     """Decoded frames of a video file, stream or device as ``(H, W, 3)`` uint8 RGB arrays.
 
     ``timeout_s``: seconds to wait for the source to open or to send data; ``transport``: RTSP over
-    ``tcp`` or ``udp``. Error messages name the source with any credentials in its URL redacted.
+    ``tcp`` or ``udp`` (``tcp`` falls back to ``udp`` for a server that refuses RTP over TCP). Error messages name the source with any credentials in its URL redacted.
 
     ``fps`` is the stream's average frame rate (25 if it declares none), ``frames`` the declared frame
     count (``None`` when unknown, e.g. live), ``has_audio`` whether an audio track exists (it is not
