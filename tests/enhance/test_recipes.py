@@ -3,8 +3,7 @@
 ``recipe_golden.json`` holds the SHA-256 of the float32 outputs that 0.1.0's own code paths produced for
 every method x mode on the frames below (the CLI's image path, its video path, serve's camera pipeline),
 recorded before the recipe replaced them. Zero-DCE is left out on purpose: its shipped network now runs
-from its ONNX graph instead of PyTorch (a difference of about 1e-6), and its weights were retrained on
-the training split only.
+from its ONNX graph instead of PyTorch (a difference of about 1e-6); its recipe adds no step.
 """
 
 import hashlib
