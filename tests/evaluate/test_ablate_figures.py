@@ -66,7 +66,7 @@ def test_example_grid_puts_the_input_then_each_variant_in_labelled_columns(tmp_p
 
     from minelight.enhance.enhancer import Enhancer
     from minelight.models import create_model
-    from minelight.train.checkpoints import save_weights
+    from minelight.models.weights import save_weights
 
     torch.manual_seed(1)
     other = tmp_path / "other.safetensors"  # a second variant: other random weights
