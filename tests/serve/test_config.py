@@ -175,3 +175,12 @@ def test_allowed_hosts_are_localhost_the_listen_name_and_the_configured_ones():
     cfg = config_from_dict({"server": {"host": "gw.mine.local"}, "cameras": [_cam()]})
     assert "gw.mine.local" in allowed_host_names(cfg.server)
     assert os.cpu_count() >= 1
+
+
+def test_each_camera_carries_its_serve_recipe_resolved_at_load():
+    from minelight.enhance.recipes import resolve
+    from minelight.serve.config import CameraConfig
+
+    assert CameraConfig("a", "x", method="fast").recipe == resolve("fast", "serve")
+    assert CameraConfig("a", "x", method="student", chroma=0, halo=0.2).recipe == resolve("student", "serve",
+                                                                                         chroma=0, halo=0.2)

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from ..enhance.brightness import check_brightness
 from ..enhance.chroma import check_radius
 from ..enhance.halo import check_strength
+from ..enhance.recipes import Recipe, resolve
 from ..video.streams import redact
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -73,6 +74,12 @@ class CameraConfig:
     chroma: int | None = None  # colour-noise radius in px (0 = off); None = the method's default on video (chroma.py)
     jpeg_quality: int = 80  # MJPEG / snapshot quality (1-100)
     threads: int = 1  # enhancement threads of this camera's process
+    # the steps after the network, resolved once from the method's serve recipe and halo / chroma above
+    # (minelight.enhance.recipes); camera processes take it as it is
+    recipe: Recipe = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.recipe = resolve(self.method, "serve", halo=self.halo, chroma=self.chroma)
 
 
 @dataclass
@@ -94,7 +101,7 @@ class ServeConfig:
 def _check_fields(where: str, table: dict, cls) -> dict:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table")
-    known = {f.name: f for f in fields(cls)}
+    known = {f.name: f for f in fields(cls) if f.init}
     unknown = sorted(set(table) - set(known))
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}: unknown field (known: {', '.join(known)})")

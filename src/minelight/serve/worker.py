@@ -178,9 +178,8 @@ class CameraPipeline:
         from ..enhance.temporal import TemporalSmoother
 
         self.cfg = cfg
-        self.enhancer = Enhancer.from_recipe(cfg.method, "serve", threads=cfg.threads, brightness=cfg.brightness,
-                                             halo=cfg.halo, chroma=cfg.chroma)
-        self.smoother = TemporalSmoother() if cfg.method == "fast" else None
+        self.enhancer = Enhancer.from_resolved(cfg.recipe, threads=cfg.threads, brightness=cfg.brightness)
+        self.smoother = TemporalSmoother() if cfg.recipe.smoothing else None
 
     def resize(self, frame: np.ndarray) -> np.ndarray:
         """``frame`` at the configured output size (uint8 ``(H, W, 3)``)."""
