@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from ..io import check_image, from_uint8, to_uint8
 
@@ -47,8 +45,10 @@ def structure_weights(t0: np.ndarray, sigma: float = 2.0, eps: float = 1e-3) -> 
     return tuple(1.0 / (np.abs(s) + eps) / (np.abs(d) + eps) for s, d in zip(smooth, (dx, dy)))  # type: ignore
 
 
-def refinement_matrix(wx: np.ndarray, wy: np.ndarray, alpha: float) -> sp.csr_matrix:
+def refinement_matrix(wx: np.ndarray, wy: np.ndarray, alpha: float) -> "scipy.sparse.csr_matrix":  # noqa: F821
     """``I + alpha * sum_d D_d^T diag(w_d) D_d`` for row-major pixels; ``(HW, HW)`` sparse, SPD."""
+    import scipy.sparse as sp  # here: importing minelight's other methods does not load SciPy
+
     h, w = wx.shape
     n = h * w
     idx = np.arange(n).reshape(h, w)
@@ -68,6 +68,8 @@ def refinement_matrix(wx: np.ndarray, wy: np.ndarray, alpha: float) -> sp.csr_ma
 def refine_illumination(t0: np.ndarray, alpha: float = 0.15, sigma: float = 2.0, eps: float = 1e-3,
                         solver: str = "exact", fast_scale: float = 0.5) -> np.ndarray:
     """Refined illumination ``(H, W)`` from the initial map ``t0`` ``(H, W)`` in [0, 1]."""
+    import scipy.sparse.linalg as spla
+
     if solver not in ("exact", "fast"):
         raise ValueError(f"unknown LIME solver {solver!r}; use 'exact' or 'fast'")
     h, w = t0.shape
