@@ -442,8 +442,10 @@ def _named_folders(values: list[str] | None, option: str) -> dict[str, str]:
 @app.command()
 @guarded
 def benchmark(methods: str = typer.Option("student,clahe,lime,he,gamma", "--methods",
-                                          help="Comma-separated; METHOD+detail adds the detail restoration; "
-                                               "'input' is the unprocessed input (a reference row)."),
+                                          help="Comma-separated: METHOD is what `minelight enhance` writes, "
+                                               "METHOD@video its video recipe per frame, METHOD.net the network "
+                                               "alone, METHOD.net+halo+chroma… with steps; 'input' is the "
+                                               "unprocessed input (a reference row)."),
               paired: Optional[list[str]] = typer.Option(None, "--paired", help="NAME=DIR in the LOL layout."),
               unpaired: Optional[list[str]] = typer.Option(None, "--unpaired", help="NAME=DIR of low-light images."),
               out: Path = typer.Option(Path("report"), "-o", "--output", help="Report folder."),

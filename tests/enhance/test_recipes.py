@@ -79,3 +79,16 @@ def test_from_recipe_is_the_recipe(student_weights):
     enhancer = Enhancer.from_recipe("student", "video", weights=student_weights, chroma=2)
     recipe = resolve("student", "video", chroma=2)
     assert (enhancer.halo, enhancer.chroma, enhancer.exposure) == (recipe.halo, 2, None)
+
+
+def test_benchmark_names_pick_the_recipe_the_network_or_another_mode():
+    from minelight.enhance.enhancer import enhancer_for
+
+    video = enhancer_for("fast@video")
+    assert (video.chroma_view, video.chroma) == (True, 0)
+    assert enhancer_for("student").halo == resolve("student").halo > 0
+    assert enhancer_for("student.net").halo == 0.0
+    with pytest.raises(ValueError, match="mode"):
+        enhancer_for("fast@cinema")
+    with pytest.raises(ValueError, match="plain method"):
+        enhancer_for("fast.net@video")

@@ -50,7 +50,14 @@ def enhancer_for(name: str, mode: str = "image", **kwargs) -> Enhancer:
     writes (its recipe in ``mode``); ``METHOD.net`` is the network alone; ``METHOD.net+STEP`` adds a step at
     the strength the method's recipe gives it (or ``METHOD``'s image default for a method without one:
     ``+halo`` Net-S's, ``+chroma`` the fast model's): ``detail``, ``halo``, ``chroma``, ``chromaview`` (the fast
-    model's cheap colour-noise form), ``exposure``; steps combine (``student.net+halo+chroma``)."""
+    model's cheap colour-noise form), ``exposure``; steps combine (``student.net+halo+chroma``).
+    ``METHOD@MODE`` is the recipe of another mode on each image on its own (``fast@video``: what a video's
+    frames get, without the temporal steps)."""
+    name, at, named_mode = name.partition("@")
+    if at:
+        if "+" in name or "." in name:
+            raise ValueError(f"{name}@{named_mode}: a mode follows a plain method name, e.g. fast@video")
+        return Enhancer.from_recipe(name, named_mode, **kwargs)
     base, *steps = name.split("+")
     method, dot, variant = base.partition(".")
     if not dot and not steps:
