@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny images written to temp folders; nothing here needs ../shared."""
+"""Shared fixtures: tiny images written to temp folders; nothing here needs the data sets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pairs builder on tiny generated exposure brackets (no ../shared)."""
+"""The pairs builder on tiny generated exposure brackets (no data set needed)."""
 
 import csv
 

@@ -8,7 +8,7 @@ exposure fusion, or the best-exposed single frame) and every frame darker than `
 
 Output, LOL layout: ``OUT/low/NAME.png``, ``OUT/high/NAME.png`` and ``OUT/manifest.csv``. Run::
 
-    minelight pairs ../shared/data/train_unpaired/SICE_part1 --files 1-1400 -o data/sice_train
+    minelight pairs data/SICE_part1 --files 1-1400 -o data/sice_train
 """
 
 from __future__ import annotations

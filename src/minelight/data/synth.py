@@ -1,6 +1,6 @@
 """Write a fixed paired set in the LOL layout from normal-light images with the degradation synthesiser.
 
-    minelight synth --src ../shared/data/BSDS500/val --out data/synth_val --seed 0
+    minelight synth --src data/BSDS500/val -o data/synth_val --seed 0
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 seeds, evaluate it, and write ``results.csv`` (one row per variant and seed) and ``results.md``
 (mean ± std over seeds).
 
-    minelight ablate --study teacher --data ../shared/data/BSDS500/train --val data/synth_val \
-        --unpaired DICM=../shared/data/unpaired/DICM --unpaired LIME=../shared/data/unpaired/LIME \
-        --out runs/ablate/teacher --steps 300 --seeds 0,1,2
+    minelight ablate --study teacher --data data/BSDS500/train --val data/synth_val \
+        --unpaired DICM=data/DICM --unpaired LIME=data/LIME \
+        -o runs/ablate/teacher --steps 300 --seeds 0,1,2
 
 Evaluation: PSNR and SSIM on the ``val`` pairs; NIQE and the composite index (``metrics.composite``,
 across the study's variants, per seed) on each unpaired folder.

@@ -2,9 +2,9 @@
 
 Run from the command line::
 
-    minelight train teacher --data ../shared/data/BSDS500/train --val ../shared/data/BSDS500/val --out runs/teacher
-    minelight train student --teacher runs/teacher/model.safetensors --data ../shared/data/BSDS500/train \
-        --val data/synth_val --out runs/student
+    minelight train teacher --data data/BSDS500/train --val data/BSDS500/val -o runs/teacher
+    minelight train student --teacher runs/teacher/model.safetensors --data data/BSDS500/train \
+        --val data/synth_val -o runs/student
 
 Both are seeded; every ``ckpt_every`` steps ``last.pt`` (model, optimiser, scheduler, step) is written
 atomically and ``--resume`` continues from it. ``log.csv`` holds losses, learning rate, it/s and
