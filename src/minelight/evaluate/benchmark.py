@@ -1,6 +1,6 @@
 """Methods x data sets x metrics: one command that checks the paper's comparison on any data.
 
-    minelight benchmark --methods student,student+detail,clahe,lime,he,gamma --paired SYNTH=data/synth_val \
+    minelight benchmark --methods student,student.net,student.net+detail,clahe,lime,he,gamma --paired SYNTH=data/synth_val \
         --unpaired DICM=data/DICM --unpaired LIME=data/LIME -o report/
 
 Each method runs once per image (outputs are cached in memory for scoring and thumbnails). Writes
