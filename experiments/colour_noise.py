@@ -3,15 +3,15 @@ writes it before the step (Net-S + its guard; the fast model with its folded gua
 `minelight.enhance.chroma.reduce_colour_noise`, quantised to 8 bits; PSNR / SSIM on RGB without GT-mean, mean over
 the pairs of each set, and the mean NIQE of the first set's outputs (`--niqe`).
 
-    python benchmarks/colour_noise.py --method student --pairs data/sice_val data/sice_val_noisy --niqe
+    python experiments/colour_noise.py --method student --pairs data/sice_val data/sice_val_noisy --niqe
 
 `--luma-guided` (fast model only) scores instead the fast model with its correction fitted again against the
 luma of a view of the frame and applied to the frame's luma (`fold_colour_noise` below; candidates L, L1 and
-LV of docs/colour_noise.md, none adopted). `--chroma-view 320` scores candidate CV, the fast model's correction
+LV of docs/notes/colour_noise.md, none adopted). `--chroma-view 320` scores candidate CV, the fast model's correction
 applied to the frame with the chroma of a 320-px view (`minelight.enhance.chroma.view_chroma`): what videos and
 `serve` apply.
 
-The rule that reads these numbers is in docs/colour_noise.md.
+The rule that reads these numbers is in docs/notes/colour_noise.md.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def luma_guided(enhancer: Enhancer, img: np.ndarray, radius: int | None = None, 
 
 def chroma_view_input(enhancer: Enhancer, img: np.ndarray, view: int) -> np.ndarray:
     """The fast model on a still, its correction applied to the frame with its chroma taken from a view of
-    ``view`` px longest side (the frame's luma untouched): candidate CV of docs/colour_noise.md
+    ``view`` px longest side (the frame's luma untouched): candidate CV of docs/notes/colour_noise.md
     (``Enhancer(chroma_view=True)`` at 320)."""
     return apply_correction_array(guarded_correction(enhancer, img), view_chroma(img, view))
 

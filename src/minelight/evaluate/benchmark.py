@@ -1,7 +1,7 @@
 """Methods x data sets x metrics: one command that checks the paper's comparison on any data.
 
-    minelight benchmark --methods student,student+detail,clahe,lime,he,gamma --paired SYNTH=data/synth_val \
-        --unpaired DICM=../shared/data/unpaired/DICM --unpaired LIME=../shared/data/unpaired/LIME --out report/
+    minelight benchmark --methods student,student.net,clahe,lime,he,gamma --paired SYNTH=data/synth_val \
+        --unpaired DICM=../shared/data/unpaired/DICM --unpaired LIME=../shared/data/unpaired/LIME -o report/
 
 Each method runs once per image (outputs are cached in memory for scoring and thumbnails). Writes
 ``results.csv`` (method, dataset, image, metric, value; ``seconds`` = enhancement time per image),
