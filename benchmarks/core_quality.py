@@ -1,13 +1,13 @@
-"""Quality figures of the core issue: Net-S on synthetic pairs, NIQE on real low-light images, Net-T
-autoencoding.
+"""Net-S and what ``minelight enhance`` writes on synthetic pairs, NIQE on real low-light images, and Net-T
+autoencoding (the source of the model card's Net-T figures).
 
     minelight synth --src ../shared/data/BSDS500/val --out data/synth_val --seed 0
     python benchmarks/core_quality.py --pairs data/synth_val \
         --unpaired ../shared/data/unpaired/DICM --unpaired ../shared/data/unpaired/LIME \
-        --clean ../shared/data/BSDS500/val --json docs/core_quality.json
+        --clean ../shared/data/BSDS500/val --json report/core_quality.json
 
-``student+detail`` is Net-S followed by the noise-aware detail restoration (``minelight.enhance.detail``, default
-settings), which is what ``minelight enhance`` writes. Outputs are quantised to 8 bits (as ``minelight
+``student.net`` is Net-S alone; ``student`` is what ``minelight enhance`` writes (its recipe,
+``Enhancer.from_recipe("student")``). Outputs are quantised to 8 bits (as ``minelight
 enhance`` writes them) before scoring. PSNR/SSIM are on RGB without GT-mean rescaling. Prints a Markdown
 table; ``--json`` also writes the numbers. Net-S runs with onnxruntime by default (``--backend``).
 """
@@ -23,8 +23,7 @@ import numpy as np
 import torch
 
 from minelight.data.datasets import load_pairs
-from minelight.enhance.detail import DetailConfig
-from minelight.enhance.enhancer import Enhancer
+from minelight.enhance.enhancer import Enhancer, enhancer_for
 from minelight.io import list_images, quantise8, read_image, to_tensor
 from minelight.metrics.full_reference import psnr, ssim
 from minelight.metrics.niqe import niqe
@@ -73,9 +72,9 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    methods = {"input": None, "clahe": Enhancer("clahe"),
-               "student": Enhancer("student", args.student, backend=args.backend),
-               "student+detail": Enhancer("student", args.student, backend=args.backend, detail=DetailConfig())}
+    methods = {"input": None, "clahe": Enhancer.from_recipe("clahe"),
+               "student.net": enhancer_for("student.net", weights=args.student, backend=args.backend),
+               "student": Enhancer.from_recipe("student", weights=args.student, backend=args.backend)}
     result: dict[str, dict] = {}
     if args.pairs:
         result["synthetic_pairs"] = full_reference(methods, load_pairs(args.pairs))
@@ -91,7 +90,7 @@ def main() -> None:
         for label, r in result["niqe"].items():
             print(f"| {label} | " + " | ".join(f"{r[n]:.3f}" for n in names) + f" | {r['all']:.3f} |")
     if args.clean:
-        teacher = Enhancer("teacher", args.teacher)
+        teacher = enhancer_for("teacher.net", weights=args.teacher)
         imgs = [read_image(p) for p in list_images(args.clean)]
         scores = [float(psnr(to_tensor(quantise8(teacher.enhance_array(im))), to_tensor(im))) for im in imgs]
         result["teacher_autoencoding"] = {"psnr": float(np.mean(scores)), "n": len(imgs)}

@@ -2,12 +2,10 @@
 
     python benchmarks/core_speed.py --threads 2 --runs 10
 
-Times Net-S with PyTorch and with
-onnxruntime from the shipped ``student.onnx`` (``Enhancer.enhance_array``), and with onnxruntime followed
-by the halo guard (what ``minelight enhance`` did by default from 2026-12-02's sixth session), by the halo
-guard and the colour-noise step (its default since 2026-12-03), and by the detail restoration and the halo
-guard (``minelight enhance --detail`` before the step), no file I/O, after two warm-up
-runs; the variants alternate run by run so that all see the same machine load. Also prints parameters
+Times Net-S alone (``student.net``) with PyTorch and with onnxruntime from the shipped ``student.onnx``
+(``Enhancer.enhance_array``), Net-S with the halo guard only (``student.net+halo``), what ``minelight
+enhance`` writes (``Enhancer.from_recipe("student")``: Net-S, halo guard, colour-noise step) and the same
+with ``--detail``, all on onnxruntime; no file I/O, after two warm-up runs; the variants alternate run by run so that all see the same machine load. Also prints parameters
 and MACs at 256x256 for both shipped models.
 """
 
@@ -22,20 +20,23 @@ import torch
 
 from minelight.enhance.enhancer import Enhancer, enhancer_for
 from minelight.models.profile import count_macs, count_params
+from minelight.models.weights import load_weights
+from minelight.weights import shipped_weights
 
 
 def time_backends(height: int, width: int, runs: int, threads: int) -> dict[str, list[float]]:
     """Seconds per run of Net-S on one ``height x width`` image, per variant (interleaved runs)."""
     x = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     img = x[0].permute(1, 2, 0).numpy()
-    variants = {"torch": ("student.net", "torch"), "onnxruntime": ("student.net", "onnxruntime"),
-                "onnxruntime+halo": ("student.net+halo", "onnxruntime"),
-                "onnxruntime+halo+chroma": ("student.net+halo+chroma", "onnxruntime"),
-                "onnxruntime+detail+halo": ("student.net+detail+halo", "onnxruntime")}
-    calls = {}
-    for name, (method, backend) in variants.items():
-        enhancer = enhancer_for(method, threads=threads, backend=backend)
-        calls[name] = partial(enhancer.enhance_array, img)  # the array path minelight enhance takes
+    variants = {"torch": enhancer_for("student.net", threads=threads, backend="torch"),
+                "onnxruntime": enhancer_for("student.net", threads=threads, backend="onnxruntime"),
+                "onnxruntime+halo": enhancer_for("student.net+halo", threads=threads, backend="onnxruntime"),
+                "minelight enhance, onnxruntime": Enhancer.from_recipe("student", threads=threads,
+                                                                       backend="onnxruntime"),
+                "minelight enhance --detail, onnxruntime": Enhancer.from_recipe("student", threads=threads,
+                                                                                backend="onnxruntime", detail=True)}
+    calls = {name: partial(enhancer.enhance_array, img)  # the array path minelight enhance takes
+             for name, enhancer in variants.items()}
     for call in calls.values():
         for _ in range(2):
             call()
@@ -58,7 +59,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print("| model | params | GMACs @256x256 |\n|---|---|---|")
     for name in ("teacher", "student"):
-        model = Enhancer(name).model
+        model, _ = load_weights(shipped_weights(name), expect=name)
         print(f"| {name} | {count_params(model):,} | {count_macs(model) / 1e9:.2f} |")
     for backend, times in time_backends(args.height, args.width, args.runs, args.threads).items():
         print(f"\nNet-S {args.width}x{args.height}, {backend}, {args.threads} threads, {args.runs} runs: "

@@ -1,5 +1,5 @@
-"""README figures: input | CLAHE | Net-S | what ``minelight enhance`` writes (Net-S, its default detail
-step, the halo guard, its default colour-noise step) for the shipped sample images, zoomed crops that show
+"""README figures: input | CLAHE | Net-S | what ``minelight enhance`` writes (``Enhancer.from_recipe("student")``:
+Net-S, the halo guard, the colour-noise step) for the shipped sample images, zoomed crops that show
 noise, a crop round the brightest lamp that shows the halo guard, and a crop that shows the colour-noise step.
 
     python benchmarks/figures.py --images examples --out docs/images
@@ -22,9 +22,9 @@ import cv2
 import numpy as np
 
 from minelight.enhance.chroma import reduce_colour_noise
-from minelight.enhance.enhancer import Enhancer
+from minelight.enhance.enhancer import Enhancer, enhancer_for
 from minelight.enhance.halo import reduce_halos
-from minelight.enhance.recipes import FAST_CHROMA, FAST_HALO, STUDENT_HALO
+from minelight.enhance.recipes import FAST_CHROMA, STUDENT_HALO
 from minelight.io import list_images, read_image, to_uint8, write_image
 
 
@@ -75,8 +75,8 @@ def zoomed_row(img: np.ndarray, panels: list[tuple[str, np.ndarray]], y: int, x:
 
 
 def lamp_figure(img: np.ndarray, unguarded: Enhancer, out: Path) -> None:
-    """``lamp.jpg``: what ``minelight enhance`` writes before its halo guard (``unguarded``: Net-S and its
-    default detail step) round the brightest lamp of ``img``, without and with the guard."""
+    """``lamp.jpg``: Net-S before the halo guard (``unguarded``: the network alone) round the brightest lamp
+    of ``img``, without and with the guard."""
     before_guard = unguarded.enhance_array(img)
     panels = [("no guard", before_guard),
               (f"guard {STUDENT_HALO:g} (shipped)", reduce_halos(img, before_guard, STUDENT_HALO)),
@@ -87,7 +87,7 @@ def lamp_figure(img: np.ndarray, unguarded: Enhancer, out: Path) -> None:
 def colour_figure(img: np.ndarray, out: Path) -> None:
     """``colour_noise.jpg``: the fast model without and with its colour-noise step, and what ``minelight
     enhance`` writes with Net-S, on a crop of ``img``'s darker, textured half."""
-    fast = Enhancer("fast", halo=FAST_HALO)
+    fast = enhancer_for("fast.net+halo")  # the guard sits inside its correction
     plain = fast.enhance_array(img)
     panels = [("fast, no step", plain), (f"fast + step {FAST_CHROMA} px", reduce_colour_noise(plain, FAST_CHROMA)),
               ("minelight enhance", Enhancer.from_recipe("student").enhance_array(img))]
@@ -102,7 +102,7 @@ def main() -> None:
     ap.add_argument("--lamp-image", type=Path, default=Path("examples/rocket_dark.jpg"))
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    methods = {"CLAHE": Enhancer("clahe"), "Net-S": Enhancer("student"),
+    methods = {"CLAHE": Enhancer.from_recipe("clahe"), "Net-S": enhancer_for("student.net"),
                "minelight enhance": Enhancer.from_recipe("student")}
     rows, crop_rows = [], []
     for path in list_images(args.images):
@@ -116,7 +116,7 @@ def main() -> None:
     rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=1.0) for r in rows]
     write_image(args.out / "grid.jpg", np.concatenate(rows, axis=0), jpeg_quality=90)
     write_image(args.out / "crops.jpg", np.concatenate(crop_rows, axis=0), jpeg_quality=95)
-    lamp_figure(read_image(args.lamp_image), Enhancer("student"), args.out / "lamp.jpg")
+    lamp_figure(read_image(args.lamp_image), enhancer_for("student.net"), args.out / "lamp.jpg")
     colour_figure(read_image(args.lamp_image), args.out / "colour_noise.jpg")
     print(f"wrote {args.out / 'grid.jpg'}, {args.out / 'crops.jpg'}, {args.out / 'lamp.jpg'} and "
           f"{args.out / 'colour_noise.jpg'}")

@@ -1,6 +1,6 @@
 """Flicker on a synthetic static-scene, noisy, dark clip: per-frame processing vs temporal smoothing.
 
-    python benchmarks/flicker.py --frames 40 --out docs/flicker.md
+    python benchmarks/flicker.py --frames 40 --out report/flicker.md
 
 The clip is made with the project's degradation synthesiser: one scene (``--frame`` resized to
 ``--size``, darkened, one seed) and new sensor noise in every frame. Flicker = mean absolute

@@ -1,7 +1,7 @@
 """Peak memory and time of Net-S on large images, tiled and untiled (``minelight enhance`` path: read
 JPEG, enhance, write JPEG).
 
-    python benchmarks/huge_images.py --out docs/huge_images.md
+    python benchmarks/huge_images.py --out report/huge_images.md
 
 Each (size, mode) runs in a fresh child process whose address space is capped at ``--cap-gib`` so an
 untiled run that would exhaust the machine fails cleanly instead; that is reported as such. The inputs
@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--tile", type=int, default=1024)
     ap.add_argument("--backend", default="torch", help="for untiled runs (tiles always run in PyTorch)")
     ap.add_argument("--detail", action="store_true",
-                    help="add the detail restoration, as minelight enhance does for Net-S by default")
+                    help="add the detail restoration (minelight enhance --detail)")
     ap.add_argument("--modes", default="tiled,untiled")
     ap.add_argument("--sizes", default=",".join(f"{w}x{h}" for h, w in SIZES), help="e.g. 1920x1080,4000x3000")
     ap.add_argument("--out", type=Path)

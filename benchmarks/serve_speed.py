@@ -1,7 +1,7 @@
 """Figures of `minelight serve` on this machine: latency, sustained FPS, drops, CPU/RSS per camera, and
 time until a camera that came back is live again.
 
-    python benchmarks/serve_speed.py --out docs/serve_speed.md
+    python benchmarks/serve_speed.py --out report/serve_speed.md
 
 1. One 720p25 camera (a dark H.264 clip played at 25 FPS, as a camera delivers it): latency from a decoded
    frame to its MJPEG frame arriving at a client on this machine (each part's X-Decoded-At header against

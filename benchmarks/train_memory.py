@@ -1,16 +1,16 @@
 """Peak resident memory (max RSS) of ``minelight train student``, on training files only.
 
-    minelight pairs ../shared/data/train_unpaired/SICE_part1 --files train -o data/sice_train   # once
+    minelight pairs data/SICE_part1 --files train -o data/sice_train   # once
     # the paired run of the shipped Net-S (its model card's command, 12 steps): the 3.46 GiB figure
     python benchmarks/train_memory.py --teacher src/minelight/weights/teacher.safetensors \
-        --paired data/sice_train --data ../shared/data/BSDS500/train --steps 12 --threads 2 \
+        --paired data/sice_train --data data/BSDS500/train --steps 12 --threads 2 \
         --init src/minelight/weights/student.safetensors --set paired_share=0.5 --set warmup=50 \
         --set val_images=0 --set degrade.tone=1.0,1.8 --set degrade.blur=0,0.8 \
         --set degrade.full_well=300,100000 --set degrade.read_noise=0.0001,0.005 \
         --set crop=320 --set batch_size=2 --set paired_crop=512 --set paired_batch_size=1
     # synthetic pairs only, the default config, from BSDS500 and the SICE *training* files (1-1400)
     python benchmarks/train_memory.py --teacher src/minelight/weights/teacher.safetensors \
-        --data ../shared/data/BSDS500/train --sice ../shared/data/train_unpaired/SICE_part1 --steps 30
+        --data data/BSDS500/train --sice data/SICE_part1 --steps 30
 
 Runs the real command in a child process for a few steps (data loading included: every training image
 is held in memory) and reads the child's peak RSS from ``getrusage`` (``ru_maxrss``, as ``/usr/bin/time``

@@ -1,6 +1,6 @@
 """End-to-end video speed: decode + enhance + encode of a 720p H.264 file with the fast model.
 
-    python benchmarks/video_end_to_end.py --frames 150 --out docs/video_end_to_end.md
+    python benchmarks/video_end_to_end.py --frames 150 --out report/video_end_to_end.md
 
 Writes a synthetic dark 1280x720 H.264 clip (the synthesiser's static scene with per-frame noise), then
 times ``minelight.video.job.enhance_video`` on it (PyAV decode, ``--method``, x264 ``--preset`` encode,

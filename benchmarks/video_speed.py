@@ -1,15 +1,16 @@
 """Frame rate and peak memory of the enhancers on video-sized frames (enhancement only, no decode/encode).
 
-    python benchmarks/video_speed.py --threads 2 --out docs/video_speed.md
+    python benchmarks/video_speed.py --threads 2 --out report/video_speed.md
 
 Every (method, resolution) runs in a fresh child process, so its peak RSS is its own. All of them enhance
 the same frames: ``--frame`` (default: a shipped example) resized to the resolution and degraded by the
 project's synthesiser into a static scene with new sensor noise in every frame (``degrade`` with one
 scene seed and a per-frame noise generator; 4 such frames are cycled). The fast model runs in video mode
-(temporal smoothing of its correction and output on); ``fast+halo`` adds the halo guard at the fast
-model's default strength, as videos and ``minelight serve`` get it since 2026-12-02; ``fast+halo+chroma``
-adds the colour-noise step at the fast model's image default (``minelight.enhance.chroma``; videos and ``serve``
-get it with ``--chroma 4``). ``--methods`` picks some of the rows (``METHOD:BACKEND``, comma-separated).
+(temporal smoothing of its correction and output on). Names as in ``minelight benchmark``: ``fast`` is what
+videos and ``minelight serve`` get (``Enhancer.from_recipe("fast", "video")``: the halo guard and the input's
+chroma from a 320-px view); ``fast.net+halo`` is the same without the chroma view (``--chroma 0``);
+``fast.net`` is the network alone; ``student.net`` Net-S alone. ``--methods`` picks some of the rows
+(``METHOD:BACKEND``, comma-separated).
 Peak RSS includes the 4 float32 frames (4 x H x W x 12 bytes: 11, 42, 95 MiB).
 Timed: ``Enhancer.enhance_array`` on float32 frames, after warm-up frames.
 """
@@ -28,8 +29,8 @@ import cv2
 import numpy as np
 
 RESOLUTIONS = ((360, 640), (720, 1280), (1080, 1920))
-METHODS = (("fast+halo+chroma", "onnxruntime"), ("fast+halo", "onnxruntime"), ("fast", "onnxruntime"),
-           ("fast", "torch"), ("student", "torch"), ("clahe", "numpy"), ("lime", "numpy"))
+METHODS = (("fast", "onnxruntime"), ("fast.net+halo", "onnxruntime"), ("fast.net", "onnxruntime"),
+           ("fast.net", "torch"), ("student.net", "torch"), ("clahe", "numpy"), ("lime", "numpy"))
 DEFAULT_FRAME = Path(__file__).resolve().parents[1] / "examples" / "chelsea_dark.jpg"
 
 
@@ -54,7 +55,7 @@ def worker(method: str, backend: str, height: int, width: int, frames: int, warm
     torch.set_num_threads(threads)
     distinct = make_frames(frame, height, width, 4)  # cycled, so the held frames barely count in the RSS
     data = [distinct[i % len(distinct)] for i in range(frames + warmup)]
-    enhancer = enhancer_for(method, threads=threads, backend=backend if backend != "numpy" else "torch")
+    enhancer = enhancer_for(method, "video", threads=threads, backend=backend if backend != "numpy" else "torch")
     if enhancer.backend != backend:
         raise SystemExit(f"{method}: asked for {backend}, got {enhancer.backend}")
     smoother = TemporalSmoother() if enhancer.method == "fast" else None
@@ -75,12 +76,12 @@ def main() -> None:
     ap.add_argument("--slow-frames", type=int, default=3)
     ap.add_argument("--frame", type=Path, default=DEFAULT_FRAME)
     ap.add_argument("--out", type=Path, help="also write the Markdown table here")
-    ap.add_argument("--methods", help="rows to run, e.g. fast+halo:onnxruntime,clahe:numpy (default: all)")
+    ap.add_argument("--methods", help="rows to run, e.g. fast:onnxruntime,clahe:numpy (default: all)")
     ap.add_argument("--worker", nargs=4, metavar=("METHOD", "BACKEND", "H", "W"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         method, backend, h, w = args.worker
-        slow = method in ("lime", "student")
+        slow = method.split("+")[0].split(".")[0] in ("lime", "student")
         frames, warmup = (args.slow_frames, 1) if slow else (args.frames, 3)
         print(json.dumps(worker(method, backend, int(h), int(w), frames, warmup, args.threads, args.frame)))
         return

@@ -190,16 +190,16 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                                                   help="student: restore the input's fine texture where its amplified "
                                                        "noise stays below a visible level (minelight.enhance.detail; off by "
                                                        "default: it cost quality on real validation pairs, "
-                                                       "docs/detail_tuning.md)."),
+                                                       "docs/notes/detail_tuning.md)."),
             halo: Optional[float] = typer.Option(None, "--halo",
                                                  help="Halo guard strength 0-1 (0 = off; default: the strength chosen "
-                                                      "for student and fast, 0 for other methods; docs/halos.md)."),
+                                                      "for student and fast, 0 for other methods; docs/notes/halos.md)."),
             chroma: Optional[int] = typer.Option(None, "--chroma",
                                                  help="Colour-noise step: radius in px of the luma-guided chroma "
                                                       "smoothing (0 = off; default: 4 for student, and for fast on "
                                                       "images; fast on video gets a cheaper form, its input's "
                                                       "chroma from a 320-px view; 0 for other methods; "
-                                                      "docs/colour_noise.md)."),
+                                                      "docs/notes/colour_noise.md)."),
             exposure: bool = typer.Option(True, "--exposure/--no-exposure",
                                           help="Images with student: the per-image exposure step the weights "
                                                "carry (minelight.enhance.exposure; not applied to video)."),
@@ -313,7 +313,7 @@ def pairs(src: Path = typer.Argument(..., help="Bracketed captures: one sub-fold
                                                    "SICE split name: train, val, test."),
           max_shift: float = typer.Option(2.0, "--max-shift", help="Drop frames moved more than this (pixels)."),
           quiet: bool = QuietOpt):
-    """Build real low/normal pairs from exposure brackets (see docs/real_pairs.md)."""
+    """Build real low/normal pairs from exposure brackets (see docs/training.md)."""
     from rich.progress import Progress
 
     from .data.pairs import PairsConfig, build_pairs
@@ -442,10 +442,11 @@ def _named_folders(values: list[str] | None, option: str) -> dict[str, str]:
 @app.command()
 @guarded
 def benchmark(methods: str = typer.Option("student,clahe,lime,he,gamma", "--methods",
-                                          help="Comma-separated: METHOD is what `minelight enhance` writes, "
+                                          help="Comma-separated; METHOD is what minelight enhance -m METHOD writes, "
                                                "METHOD@video its video recipe per frame, METHOD.net the network "
-                                               "alone, METHOD.net+halo+chroma… with steps; 'input' is the "
-                                               "unprocessed input (a reference row)."),
+                                               "alone, METHOD.net+STEP adds a step (detail, halo, chroma, "
+                                               "chromaview, exposure); 'input' is the unprocessed input (a "
+                                               "reference row)."),
               paired: Optional[list[str]] = typer.Option(None, "--paired", help="NAME=DIR in the LOL layout."),
               unpaired: Optional[list[str]] = typer.Option(None, "--unpaired", help="NAME=DIR of low-light images."),
               out: Path = typer.Option(Path("report"), "-o", "--output", help="Report folder."),

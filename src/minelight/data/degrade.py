@@ -41,7 +41,7 @@ class DegradeConfig:
     gamma_jitter: float = 0.08  # tone curve exponent in 1 +/- this
     tone: tuple[float, float] = (1.0, 1.0)  # extra tone exponent, uniform in this range: a camera's curve
     # darkens shadows more than highlights at short exposures (SICE's real dark frames: ~1.5; see
-    # benchmarks/synth_vs_real.py); (1, 1) = none, and then no random number is drawn for it
+    # experiments/synth_vs_real.py); (1, 1) = none, and then no random number is drawn for it
     jpeg_prob: float = 0.7
     jpeg_quality: tuple[int, int] = (50, 95)
 

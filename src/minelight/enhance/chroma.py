@@ -1,5 +1,5 @@
 """Colour-noise reduction: an enhanced image's chroma is smoothed by a guided filter steered by its own
-luma, its luma left as it was (``docs/colour_noise.md``).
+luma, its luma left as it was (``docs/notes/colour_noise.md``).
 
 Brightening a dark frame amplifies the sensor's noise in every channel on its own, which shows as coloured
 speckle; the eye tolerates grain in lightness far better. Each channel's difference from the luma (``d = x - Y``)

@@ -37,7 +37,7 @@ class DetailConfig:
     gain_sigma: float = 4.0  # px, Gaussian scale of the local gain map
     gain_eps: float = 1 / 255  # added to both blurred lumas so the gain stays finite (damps it below ~eps)
     # fine-band noise floor (output units) up to which detail is fully restored, and from which none is;
-    # chosen with sigma on the SICE validation split (benchmarks/detail_tuning.py -> docs/detail_tuning.md)
+    # chosen with sigma on the SICE validation split (experiments/detail_tuning.py -> docs/notes/detail_tuning.md)
     noise_low: float = 0.0025
     noise_high: float = 0.0225
     bins: int = 16  # input-brightness bins (equal counts) for the noise floor

@@ -1,5 +1,5 @@
 """A per-image exposure step after Net-S: the brightness control set for each image from a few global
-statistics, by a linear model fitted on real train pairs (``docs/real_pairs.md``).
+statistics, by a linear model fitted on real train pairs (``docs/notes/real_pairs.md``).
 
     w = fit_exposure(features, log_best)          # on train pairs: exposure_features, matching_brightness
     out = apply_exposure(img, enhanced, w)        # at inference

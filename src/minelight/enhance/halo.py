@@ -1,5 +1,5 @@
 """The halo guard: pulls the low frequencies of an enhanced image towards a monotone tone curve of its
-input, so dark rings around lamps fade while fine detail and denoising stay (``docs/halos.md``).
+input, so dark rings around lamps fade while fine detail and denoising stay (``docs/notes/halos.md``).
 
     out = reduce_halos(img, enhanced, strength=0.5)
 """

@@ -17,7 +17,7 @@
     width = 1280                # output size; 0 = as the camera (give both or neither)
     height = 720
     brightness = 1.2            # 1 = as the method makes it; above 1 brighter (0.25-4)
-    halo = 0.5                  # halo guard strength 0-1 (0 = off; default: the method's, docs/halos.md)
+    halo = 0.5                  # halo guard strength 0-1 (0 = off; default: the method's, docs/notes/halos.md)
     chroma = 4                  # colour-noise step radius, px (0 = off; default for fast: chroma from a 320-px view)
     publish = "rtsp://127.0.0.1:8554/roadway-3-enhanced"   # optional: push H.264 to a media server
 

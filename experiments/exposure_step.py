@@ -1,8 +1,8 @@
 """Does a per-image exposure step after Net-S help? Fitted on train pairs, scored on validation pairs.
 
-    python benchmarks/exposure_step.py --train data/sice_train --val data/sice_val
+    python experiments/exposure_step.py --train data/sice_train --val data/sice_val
 
-The rule and the feature set were written before scoring (``docs/real_pairs.md``). For every pair the
+The rule and the feature set were written before scoring (``docs/notes/real_pairs.md``). For every pair the
 pipeline of `minelight enhance` (Net-S + its default detail step + halo guard) runs once; the step then sets
 the brightness control (``out ** (1 / b)``) per image to ``b = exp(w . features)``, ``w`` fitted by least
 squares on the train pairs to ``log b*``, where ``b*`` brings the output's mean to the target's.

@@ -1,6 +1,7 @@
-"""Condensed Markdown tables of ablation studies (from their ``results.csv``) for docs/RESULTS.md.
+"""Condensed Markdown tables of ablation studies (from their ``results.csv``) (superseded by
+tools/render_docs.py, which renders docs/ablations.md from docs/results.json).
 
-    python benchmarks/ablation_tables.py docs/ablation/teacher_results.csv docs/ablation/loss_results.csv
+    python experiments/ablation_tables.py docs/ablation/teacher_results.csv docs/ablation/loss_results.csv
 
 One table per file: mean ± sample std over seeds (just the value for one seed) of the key columns.
 """

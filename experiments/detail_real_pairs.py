@@ -1,11 +1,11 @@
 """Choose the detail restoration for Net-S -- off, or one setting of ``minelight.enhance.detail.DetailConfig`` -- on
-real validation pairs (rule in ``docs/detail_tuning.md``, "On real validation pairs").
+real validation pairs (rule in ``docs/notes/detail_tuning.md``, "On real validation pairs").
 
-    python benchmarks/detail_real_pairs.py --pairs data/sice_val data/sice_val_noisy --threads 1
+    python experiments/detail_real_pairs.py --pairs data/sice_val data/sice_val_noisy --threads 1
 
 Net-S runs once per image; each candidate then restores detail (or not), the halo guard follows at
-``--halo`` (default: Net-S's strength, as ``minelight enhance`` writes; the tables of 2026-12-02's sixth
-session were made with 0.25, the strength then), and the output is quantised to 8 bits. PSNR and SSIM on
+``--halo`` (default: Net-S's strength, as ``minelight enhance`` writes; the tables of 2026-12-02
+were made with 0.25, the strength then), and the output is quantised to 8 bits. PSNR and SSIM on
 RGB without GT-mean against the targets, NIQE of the outputs of the first folder (real dark frames).
 
 Rule: the candidate with the highest PSNR (mean over the folders) is the top; every candidate whose PSNR is

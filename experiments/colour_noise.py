@@ -3,15 +3,15 @@ writes it before the step (Net-S + its guard; the fast model with its folded gua
 `minelight.enhance.chroma.reduce_colour_noise`, quantised to 8 bits; PSNR / SSIM on RGB without GT-mean, mean over
 the pairs of each set, and the mean NIQE of the first set's outputs (`--niqe`).
 
-    python benchmarks/colour_noise.py --method student --pairs data/sice_val data/sice_val_noisy --niqe
+    python experiments/colour_noise.py --method student --pairs data/sice_val data/sice_val_noisy --niqe
 
 `--luma-guided` (fast model only) scores instead the fast model with its correction fitted again against the
 luma of a view of the frame and applied to the frame's luma (`fold_colour_noise` below; candidates L, L1 and
-LV of docs/colour_noise.md, none adopted). `--chroma-view 320` scores candidate CV, the fast model's correction
+LV of docs/notes/colour_noise.md, none adopted). `--chroma-view 320` scores candidate CV, the fast model's correction
 applied to the frame with the chroma of a 320-px view (`minelight.enhance.chroma.view_chroma`): what videos and
 `serve` apply.
 
-The rule that reads these numbers is in docs/colour_noise.md.
+The rule that reads these numbers is in docs/notes/colour_noise.md.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import time
 import cv2
 import numpy as np
 
-from minelight.enhance.chroma import CHROMA_EPS, LUMA_WEIGHTS, _box, luma_image, reduce_colour_noise, view_chroma
+from minelight.enhance.chroma import CHROMA_EPS, LUMA_WEIGHTS, luma_image, reduce_colour_noise, view_chroma
 from minelight.data.datasets import load_pairs
-from minelight.enhance.enhancer import Enhancer, _area_resize, _nchw
+from minelight.enhance.enhancer import Enhancer
 from minelight.enhance.halo import guard_correction, strength_for
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
@@ -32,6 +32,19 @@ from minelight.enhance.correction import apply_correction_array
 from minelight.geometry import low_resolution_size
 
 CANDIDATES = ((0, CHROMA_EPS), (2, 1e-2), (4, 1e-2), (8, 1e-2), (4, 1e-3), (8, 1e-3))  # (radius px, eps luma^2)
+
+
+def box(x: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over a (2 radius + 1)^2 window, reflected borders."""
+    return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
+
+
+def area_resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
+    return img if img.shape[:2] == (height, width) else cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def nchw(img: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(img.transpose(2, 0, 1)[None], dtype=np.float32)
 
 
 def luma_guided_correction(view: np.ndarray, correction: np.ndarray, radius: int, eps: float) -> np.ndarray:
@@ -47,12 +60,12 @@ def luma_guided_correction(view: np.ndarray, correction: np.ndarray, radius: int
     target = np.clip(gain * view + offset, 0.0, 1.0).astype(np.float32)
     scale = np.float32(view.mean() + 0.02)
     y = cv2.transform(np.ascontiguousarray(view, dtype=np.float32), LUMA_WEIGHTS[None]) / scale
-    mean_y, mean_t = _box(y, radius), _box(target, radius)
-    var_y = _box(y * y, radius) - mean_y * mean_y
-    cov = _box(target * y[..., None], radius) - mean_t * mean_y[..., None]
+    mean_y, mean_t = box(y, radius), box(target, radius)
+    var_y = box(y * y, radius) - mean_y * mean_y
+    cov = box(target * y[..., None], radius) - mean_t * mean_y[..., None]
     a = cov / (var_y + np.float32(eps))[..., None]
     b = mean_t - a * mean_y[..., None]
-    a, b = _box(a, radius) / scale, _box(b, radius)
+    a, b = box(a, radius) / scale, box(b, radius)
     return np.concatenate([a, b], axis=2).transpose(2, 0, 1)[None].astype(np.float32)
 
 
@@ -72,8 +85,8 @@ def guarded_correction(enhancer: Enhancer, img: np.ndarray) -> np.ndarray:
     """The fast model's correction ``(1, 6, h, w)`` of a still (no smoothing), its halo guard folded in, as
     ``Enhancer`` makes it before applying it to the frame."""
     h, w = low_resolution_size(img.shape[0], img.shape[1], enhancer.model.config.low_side)
-    low = _area_resize(img, h, w)
-    (correction,) = enhancer.runner(_nchw(low), np.zeros((1, 6, h, w), np.float32), np.zeros((1, 1, h, w), np.float32))
+    low = area_resize(img, h, w)
+    (correction,) = enhancer.runner(nchw(low), np.zeros((1, 6, h, w), np.float32), np.zeros((1, 1, h, w), np.float32))
     return guard_correction(low, correction, enhancer.halo)
 
 
@@ -87,7 +100,7 @@ def luma_guided(enhancer: Enhancer, img: np.ndarray, radius: int | None = None, 
 
 def chroma_view_input(enhancer: Enhancer, img: np.ndarray, view: int) -> np.ndarray:
     """The fast model on a still, its correction applied to the frame with its chroma taken from a view of
-    ``view`` px longest side (the frame's luma untouched): candidate CV of docs/colour_noise.md
+    ``view`` px longest side (the frame's luma untouched): candidate CV of docs/notes/colour_noise.md
     (``Enhancer(chroma_view=True)`` at 320)."""
     return apply_correction_array(guarded_correction(enhancer, img), view_chroma(img, view))
 

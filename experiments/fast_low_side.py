@@ -3,9 +3,9 @@ is not an evaluation set: dark SICE crops for NIQE, and synthetic pairs made fro
 for PSNR. The fast model was trained on BSDS500 ``train`` only, so it has seen none of these images;
 DICM, LIME and the BSDS500 ``val`` pairs (what we report on) are not read.
 
-    python benchmarks/fast_low_side.py --sice ../shared/data/train_unpaired/SICE_part1 \
-        --sides 96,128,160,192,256 --out docs/fast_low_side.md
-    python benchmarks/fast_low_side.py --sice ../shared/data/train_unpaired/SICE_part1 --sides "" \
+    python experiments/fast_low_side.py --sice ../shared/data/train_unpaired/SICE_part1 \
+        --sides 96,128,160,192,256 --out report/fast_low_side.md
+    python experiments/fast_low_side.py --sice ../shared/data/train_unpaired/SICE_part1 --sides "" \
         --student --student-weights runs/student_ft/model.safetensors     # compare Net-S weights
 
 (Net-S was trained on the well-exposed SICE crops as targets, so for Net-S the pairs are not held out.)

@@ -1,7 +1,7 @@
 """Does the synthesiser make dark frames like a real camera's? Real dark frames against synthetic ones
 made from the *same* targets at the *same* brightness.
 
-    python benchmarks/synth_vs_real.py --pairs data/sice_train [--set full_well=300,100000 ...]
+    python experiments/synth_vs_real.py --pairs data/sice_train [--set full_well=300,100000 ...]
 
 For each real pair (dark frame, target) from `minelight pairs`, a synthetic dark frame is made from the
 target with `degrade.degrade` (the `--set` overrides of `DegradeConfig` applied; lamps and haze off, the

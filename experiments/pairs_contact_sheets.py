@@ -1,6 +1,6 @@
 """Contact sheets of the scenes `minelight pairs` finds in a numbered bracket folder, to check the split by eye.
 
-    python benchmarks/pairs_contact_sheets.py ../shared/data/train_unpaired/SICE_part1 --files 1-400 --out sheets/
+    python experiments/pairs_contact_sheets.py ../shared/data/train_unpaired/SICE_part1 --files 1-400 --out sheets/
 
 One row per scene: its frames in file order (file number on each), then the target it builds. A row whose
 frames show two different places is a merge; a place that continues on the next row is a split.

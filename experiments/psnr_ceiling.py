@@ -1,7 +1,7 @@
 """How much of the synthetic-pair PSNR is decided by one global tone curve per image?
 
-    python benchmarks/psnr_ceiling.py --pairs data/synth_val --normal ../shared/data/BSDS500/train \
-        --out docs/psnr_ceiling.md
+    python experiments/psnr_ceiling.py --pairs data/synth_val --normal ../shared/data/BSDS500/train \
+        --out report/psnr_ceiling.md
 
 Rows (mean PSNR in dB over the pairs, 8-bit outputs):
 

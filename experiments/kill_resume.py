@@ -1,7 +1,7 @@
 """Steps lost to a kill during training: SIGKILL (and SIGTERM) a tiny `minelight train student` run at
 a random moment, resume it, and count the steps that were done twice.
 
-    python benchmarks/kill_resume.py --data examples --trials 3 --out docs/kill_resume.md
+    python experiments/kill_resume.py --data examples --trials 3 --out report/kill_resume.md
 
 Steps redone = the last step logged before the kill minus the step of the checkpoint resumed from;
 it must not exceed ``--ckpt-every``. The tiny config (8-channel Net-S, 32x32 crops, batch 2) makes a

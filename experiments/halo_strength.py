@@ -1,8 +1,8 @@
 """Choose the halo guard's strength for Net-S, or for the fast model, on validation pairs (rules in
-``docs/halos.md``).
+``docs/notes/halos.md``).
 
-    python benchmarks/halo_strength.py --pairs data/sice_val [--weights runs/student_clean/model.safetensors]
-    python benchmarks/halo_strength.py --pairs data/sice_val --method fast
+    python experiments/halo_strength.py --pairs data/sice_val [--weights runs/student_clean/model.safetensors]
+    python experiments/halo_strength.py --pairs data/sice_val --method fast
 
 Net-S (+ the detail restoration if ``minelight enhance`` applies it by default) once per image, then the
 guard at each strength; or the fast model on stills (no temporal smoothing) with its guard, folded into its

@@ -1,18 +1,18 @@
 """Score Net-S (or fast) weights on real validation pairs, as `minelight enhance` writes (Net-S, its default
 detail step, halo guard; the fast model on stills with its folded guard, without temporal smoothing).
 
-    python benchmarks/real_pairs_candidates.py --pairs data/sice_val data/sice_val_noisy \
+    python experiments/real_pairs_candidates.py --pairs data/sice_val data/sice_val_noisy \
         --weights src/minelight/weights/student.safetensors runs/student_real/model.safetensors
 
 `--detail` / `--no-detail` score Net-S with / without the detail restoration (rules written before
-2026-12-02's sixth session scored with it: it was `minelight enhance`'s default then), `--halo 0` without
+the detail step was turned off on 2026-12-02 scored with it: it was `minelight enhance`'s default then), `--halo 0` without
 the guard (the rules written before the guard existed scored the fast model without one); the guard's
 strength is otherwise the method's default, as `minelight enhance` applies it; `--niqe` adds the mean NIQE
 of the outputs (no reference; lower is better).
 The colour-noise step that `minelight enhance` adds since 2026-12-03 is not applied, so that the numbers stay
-comparable with every rule scored before it (it is chosen after the network, docs/colour_noise.md).
+comparable with every rule scored before it (it is chosen after the network, docs/notes/colour_noise.md).
 Outputs are quantised to 8 bits; PSNR and SSIM on RGB without GT-mean; mean over all pairs. The rule that
-uses these numbers is in docs/real_pairs.md.
+uses these numbers is in docs/notes/real_pairs.md.
 """
 
 from __future__ import annotations

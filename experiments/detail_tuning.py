@@ -2,8 +2,8 @@
 of ``fast_low_side.py`` (dark SICE Part 1 crops for NIQE, synthetic pairs from well-exposed SICE crops for
 PSNR/SSIM); DICM, LIME and the BSDS500 ``val`` pairs (what we report on) are not read.
 
-    python benchmarks/detail_tuning.py --sice ../shared/data/train_unpaired/SICE_part1 --out docs/detail_tuning.md
-    python benchmarks/detail_tuning.py --sice ../shared/data/train_unpaired/SICE_part1 --sigmas "" \
+    python experiments/detail_tuning.py --sice ../shared/data/train_unpaired/SICE_part1 --out report/detail_tuning.md
+    python experiments/detail_tuning.py --sice ../shared/data/train_unpaired/SICE_part1 --sigmas "" \
         --weights runs/student_ft/model.safetensors     # other Net-S weights, default settings only
 
 Rule, fixed before the first run: among the grid (``sigma`` x ``noise_low`` x width ``noise_high -
@@ -91,7 +91,7 @@ def main() -> None:
         args.out.write_text(f"Tuning set: SICE Part 1 files {args.files}: {len(dark)} dark crops (mean luma < 0.2, "
                             f"every {args.stride}th), "
                             f"{len(pairs)} synthetic pairs from well-exposed crops (every {args.stride}th, seed "
-                            f"{args.seed}). gain_eps {args.gain_eps:.4g}. Rule: see `benchmarks/detail_tuning.py`."
+                            f"{args.seed}). gain_eps {args.gain_eps:.4g}. Rule: see `experiments/detail_tuning.py`."
                             f"\n\n{table}\n\n{verdict}.\n")
 
 

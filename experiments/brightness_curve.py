@@ -1,6 +1,6 @@
 """What the brightness control does, measured: mean output, clipped share and PSNR against real targets.
 
-    python benchmarks/brightness_curve.py --pairs data/sice_val
+    python experiments/brightness_curve.py --pairs data/sice_val
 
 Net-S (with the detail step `minelight enhance` applies by default) once per image, then
 `adjust_brightness` at each setting; 8-bit outputs; PSNR without GT-mean.

@@ -1,6 +1,6 @@
 """Fusion or best single frame as the target of a bracket? Measured on the scenes of a numbered folder.
 
-    python benchmarks/pairs_target.py ../shared/data/train_unpaired/SICE_part1 --files val   # 1401-1600
+    python experiments/pairs_target.py ../shared/data/train_unpaired/SICE_part1 --files val   # 1401-1600
 
 For each usable scene both targets are built; reported: NIQE (lower is better), share of pixels clipped to
 black (luma < 0.02) or white (> 0.98), and mean luma. ``--files`` never reaches the test split (1601-2002).
