@@ -1,6 +1,6 @@
 """The plain install (no PyTorch) as a user meets it: its size, what works, cold start, memory of `serve`.
 
-    python benchmarks/plain_install.py --json plain_install.json
+    python benchmarks/plain_install.py --json plain_install.json --write docs/results.json
 
 Builds a fresh virtual environment in a temporary folder with ``pip install <checkout>`` (no extras),
 checks that PyTorch is absent, then in that environment:
@@ -12,8 +12,9 @@ checks that PyTorch is absent, then in that environment:
 * ``minelight serve`` with one 720p file camera: resident memory (VmRSS) of the web process and of the
   camera process once the camera is live.
 
-Prints one JSON object (and writes it to ``--json``). Needs network access to the package index (or a
-local mirror) for the install; pip's cache makes a second run quick.
+Prints one JSON object (and writes it to ``--json``); ``--write`` puts its figures into docs/results.json
+(run ``plain-install``). Needs network access to the package index (or a local mirror) for the install;
+pip's cache makes a second run quick.
 """
 
 from __future__ import annotations
@@ -109,10 +110,51 @@ def serve_memory(minelight: Path, clip: Path, settle: float = 20.0) -> dict[str,
         proc.wait(timeout=30)
 
 
+RUN = "plain-install"
+
+
+def results_entries(r: dict) -> dict[str, list[dict]]:
+    """The figures of one run as ``docs/results.json`` entries, by section."""
+    serve = r["serve_720p"]
+    return {
+        "memory": [
+            {"what": "plain install (no PyTorch): the virtual environment on disk", "value": r["environment_mib"],
+             "unit": "MiB", "run": RUN},
+            {"what": "minelight serve, one 720p file camera (fast model): the web process, RSS",
+             "value": serve["web_mib"], "unit": "MiB", "run": RUN},
+            {"what": "minelight serve, one 720p file camera (fast model): the camera process, RSS",
+             "value": serve["camera_mib"], "unit": "MiB", "run": RUN}],
+        "speed": [
+            {"what": "cold start: minelight enhance one.jpg in a new process (plain install)", "method": "enhance",
+             "value": r["cold_start_s"], "unit": "s", "run": RUN,
+             "note": f"minelight --version alone: {r['version_start_s']} s"},
+            {"what": "one 16-MP image, minelight enhance (tiled on the ONNX stage graphs, plain install)",
+             "method": "enhance", "value": r["seconds"]["16-MP image, default (tiled)"], "unit": "s", "run": RUN}],
+    }
+
+
+def write_results(path: Path, r: dict) -> None:
+    """Replace this benchmark's figures in ``path`` (docs/results.json) with those of run ``r``."""
+    import datetime
+    import platform
+
+    results = json.loads(path.read_text())
+    for section, entries in results_entries(r).items():
+        results[section] = [e for e in results[section] if e.get("run") != RUN] + entries
+    results["runs"][RUN] = {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{r['cpu_count']} CPU cores, {platform.machine()}, no GPU; a fresh venv, pip install . (no extras)",
+        "command": "python benchmarks/plain_install.py --write docs/results.json",
+        "note": f"PyTorch installed: {r['torch_installed']}; largest packages (MiB): "
+                + ", ".join(f"{k} {v:g}" for k, v in r["largest_packages_mib"].items())}
+    path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--keep", type=Path, help="build the environment here and keep it")
+    ap.add_argument("--write", type=Path, help="docs/results.json to put the figures into")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -155,6 +197,8 @@ def main() -> None:
     print(json.dumps(result, indent=1))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
+    if args.write:
+        write_results(args.write, result)
 
 
 if __name__ == "__main__":
