@@ -21,6 +21,7 @@ class Chromium:
         from websockets.sync.client import connect
 
         profile.mkdir(parents=True, exist_ok=True)
+        (profile / "DevToolsActivePort").unlink(missing_ok=True)  # a previous run's
         self.proc = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
              "--autoplay-policy=no-user-gesture-required", "--no-first-run", "--remote-debugging-port=0",
@@ -35,12 +36,15 @@ class Chromium:
                 time.sleep(0.2)
             port = int(port_file.read_text().split()[0])
             while True:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
-                    pages = [t for t in json.load(response) if t["type"] == "page"]
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
+                        pages = [t for t in json.load(response) if t["type"] == "page"]
+                except OSError:
+                    pages = []
                 if pages or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)
-            self.ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=64 << 20, open_timeout=20)
+            self.ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=64 << 20, open_timeout=20).__enter__()
         except BaseException:
             self.close()
             raise
@@ -57,8 +61,24 @@ class Chromium:
             if message.get("id") == self._id:
                 result = message["result"]
                 if "exceptionDetails" in result:
-                    raise RuntimeError(result["exceptionDetails"].get("text", "exception"))
+                    details = result["exceptionDetails"]
+                    raise RuntimeError(details.get("exception", {}).get("description") or details.get("text"))
                 return result["result"].get("value")
+
+    def wait(self, expression: str, timeout: float = 60.0, every: float = 0.5):
+        """The value of ``expression`` once it is truthy (errors, e.g. before the page loaded, count as
+        not yet); AssertionError after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError:
+                value = None
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not true within {timeout} s in the page: {expression}")
+            time.sleep(every)
 
     def close(self) -> None:
         if getattr(self, "ws", None) is not None:
