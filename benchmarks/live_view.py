@@ -10,7 +10,7 @@ frame to the browser's screen, and 16 cameras playing in one page.
    time the browser expects to show it (requestVideoFrameCallback's ``expectedDisplayTime``) minus the
    time its source frame was decoded in the camera process (the init message's ``epoch`` + the frame's
    ``mediaTime``); both clocks are this machine's.
-3. 16 cameras (320x180 clips) in one page (``?layout=4x4``): per camera, frames enhanced per second (the
+3. 16 cameras (320x180 clips, ``--fps`` caps their rate) in one page (``?layout=4x4``): per camera, frames enhanced per second (the
    gateway), frames shown per second in the page, and the latency as in 2.
 """
 
@@ -30,9 +30,10 @@ from tests.serve.browser import Chromium  # noqa: E402
 from tests.serve.helpers import MjpegClient, ServeProcess, wait_for, write_clip  # noqa: E402
 
 
-def config(path: Path, clips: list[Path], method: str) -> Path:
+def config(path: Path, clips: list[Path], method: str, fps: float = 0) -> Path:
     path.write_text('[server]\nport = 0\n' + "".join(
-        f'[[cameras]]\nname = "cam{i:02d}"\nsource = "{clip}"\nmethod = "{method}"\n' for i, clip in enumerate(clips)))
+        f'[[cameras]]\nname = "cam{i:02d}"\nsource = "{clip}"\nmethod = "{method}"\nfps = {fps}\n'
+        for i, clip in enumerate(clips)))
     return path
 
 
@@ -99,6 +100,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--method", default="fast")
     parser.add_argument("--cameras", type=int, default=16)
+    parser.add_argument("--fps", type=float, default=0, help="frame-rate cap of the grid's cameras (0: the clips' 25)")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: bandwidth,latency,grid")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
@@ -126,7 +128,8 @@ def main() -> None:
         if "grid" not in skip:
             clips = [write_clip(tmp / f"g{i}.mp4", frames=50, size=(180, 320), fps=25, seed=i) for i in range(4)]
             server = ServeProcess(["--config", str(config(tmp / "grid.toml", [clips[i % 4] for i in range(args.cameras)],
-                                                          args.method))], tmp / "grid.log", startup_s=120)
+                                                          args.method, args.fps))], tmp / "grid.log",
+                                  startup_s=120)
             try:
                 wait_for(lambda: set(server.states().values()) == {"live"}, 240)
                 api0 = {c["name"]: c for c in server.json("/api/cameras")}
@@ -139,7 +142,7 @@ def main() -> None:
             enhanced = [(api1[n]["frames_out"] - api0[n]["frames_out"]) / span for n in api1]
             fps = [shown[n] / elapsed for n in shown]
             lat = [x for n in latency for x in latency[n]]
-            print(f"| {args.cameras} × 320x180 25 FPS, {args.method} | enhanced {statistics.mean(enhanced):.1f} FPS "
+            print(f"| {args.cameras} × 320x180 {args.fps or 25:g} FPS, {args.method} | enhanced {statistics.mean(enhanced):.1f} FPS "
                   f"({min(enhanced):.1f}–{max(enhanced):.1f}) | shown {statistics.mean(fps):.1f} FPS "
                   f"({min(fps):.1f}–{max(fps):.1f}) | latency median {statistics.median(lat):.0f} ms, "
                   f"p95 {pct(lat, 0.95):.0f} ms | all {sum(1 for f in fps if f > 0)} playing |", flush=True)
