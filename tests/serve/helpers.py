@@ -143,6 +143,7 @@ class MjpegClient:
                 key, value = line.split(b":", 1)
                 headers[key.strip().lower()] = value.strip()
         data = self.response.read(int(headers[b"content-length"]))
+        self.last_size = len(data)  # the JPEG's bytes (the part's headers and boundary not counted)
         self.decoded_at = float(headers.get(b"x-decoded-at", b"nan"))  # the server's time.monotonic()
         self.received_at = time.monotonic()  # the same clock (one machine): received_at - decoded_at = age
         return decode_jpeg(data)

@@ -4,16 +4,21 @@
     GET /cameras/NAME/stream.mjpg?view=...  MJPEG (view: enhanced, the default, or original); each part's
                                             X-Decoded-At header: when its source frame was decoded
                                             (time.monotonic of this machine, seconds)
-    GET /cameras/NAME/snapshot.jpg?view=... the newest frame as one JPEG
+    GET /cameras/NAME/snapshot.jpg?view=... the newest frame as one JPEG (``download=1``: as a file named
+                                            after the camera and the time)
+    WS  /cameras/NAME/live                  the enhanced stream as H.264 in fragmented MP4, for Media
+                                            Source Extensions (minelight.serve.live); encoded only while
+                                            someone watches
     GET /api/cameras                        each camera's state, FPS, latency and counters (JSON)
     GET /healthz                            each camera's state (JSON; never needs a token)
     GET /metrics                            Prometheus text format
 
 With tokens configured every endpoint but ``/healthz`` needs one: ``Authorization: Bearer TOKEN`` or
-``?token=TOKEN`` (for ``<img>`` tags). Camera names are looked up in the config, never used as paths,
-and source URLs are shown only with their credentials redacted. A request whose ``Host`` header names a
-host the gateway was not configured for is refused (400), so a web page cannot reach it through DNS
-rebinding. ``HEAD`` on a stream answers its headers and ends.
+``?token=TOKEN`` (for ``<img>`` tags and WebSockets). Camera names are looked up in the config, never used
+as paths, and source URLs are shown only with their credentials redacted. A request whose ``Host`` header
+names a host the gateway was not configured for is refused (400), so a web page cannot reach it through
+DNS rebinding; a WebSocket whose ``Origin`` is another site is refused too (browsers let any page open a
+WebSocket anywhere). ``HEAD`` on a stream answers its headers and ends.
 """
 
 from __future__ import annotations
@@ -23,15 +28,18 @@ import hmac
 import ipaddress
 import time
 from importlib import resources
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..video.streams import redact
 from .gateway import Camera, Gateway
+from .live import LiveHub
 from .metrics import MetricsExporter
 
 BOUNDARY = "minelightframe"
@@ -60,16 +68,36 @@ def host_allowed(header: str, names: frozenset[str]) -> bool:
     return True
 
 
+def origin_allowed(origin: str, hosts: list[str], names: frozenset[str]) -> bool:
+    """Whether a WebSocket opened by a page of ``origin`` may be served: the page came from this gateway
+    (its host and port are the request's ``Host``) or from one of the host ``names``. Clients that are no
+    browser send no ``Origin`` and are let through (tokens still apply)."""
+    try:
+        netloc = urlsplit(origin.strip()).netloc.lower()
+    except ValueError:
+        return False
+    if not netloc:
+        return False  # "null": a file or sandboxed page
+    return any(netloc == h.strip().lower() for h in hosts) or host_name(netloc) in names
+
+
 class HostCheck:
-    """ASGI middleware: 400 for a request whose Host is not allowed (:func:`host_allowed`)."""
+    """ASGI middleware: 400 for a request whose Host is not allowed (:func:`host_allowed`); a WebSocket
+    with such a Host or a foreign ``Origin`` (:func:`origin_allowed`) is refused before it opens (403)."""
 
     def __init__(self, app, names: frozenset[str]):
         self.app, self.names = app, names
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] in ("http", "websocket"):
             hosts = [value.decode("latin-1") for key, value in scope["headers"] if key == b"host"]
-            if not all(host_allowed(h, self.names) for h in hosts):
+            ok = all(host_allowed(h, self.names) for h in hosts)
+            if scope["type"] == "websocket":
+                origins = [value.decode("latin-1") for key, value in scope["headers"] if key == b"origin"]
+                if not ok or not all(origin_allowed(o, hosts, self.names) for o in origins):
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+            elif not ok:
                 response = PlainTextResponse("400 Bad Request: unknown host name (add it to server.allowed_hosts)\n",
                                              status_code=400)
                 await response(scope, receive, send)
@@ -82,7 +110,7 @@ async def _no_parts():
     yield  # an async generator that yields nothing
 
 
-def _authorised(request: Request, tokens: tuple[str, ...]) -> bool:
+def _authorised(request: Request | WebSocket, tokens: tuple[str, ...]) -> bool:
     if not tokens:
         return True
     header = request.headers.get("authorization", "")
@@ -90,20 +118,25 @@ def _authorised(request: Request, tokens: tuple[str, ...]) -> bool:
     return any(hmac.compare_digest(given.encode(), t.encode()) for t in tokens)
 
 
-def camera_status(cam: Camera) -> dict:
-    """What the page and ``/api/cameras`` show of one camera (no credentials)."""
+def camera_status(cam: Camera, hub: LiveHub | None = None) -> dict:
+    """What the page and ``/api/cameras`` show of one camera (no credentials). ``since``: when the camera
+    entered its state (ISO 8601, UTC); ``live``: its H.264 live view (viewers, encoding, frames encoded)."""
     s = cam.stats.snapshot()
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s["state_since"]))
     return {"name": cam.config.name, "source": redact(cam.config.source), "method": cam.config.method,
-            "state": s["state"], "fps": round(s["fps"], 2), "latency_ms": round(1000 * s["latency"], 1),
+            "state": s["state"], "since": since, "fps": round(s["fps"], 2), "latency_ms": round(1000 * s["latency"], 1),
             "frames_in": int(s["frames_in"]), "frames_out": int(s["frames_out"]), "dropped": int(s["dropped"]),
             "reconnects": int(s["reconnects"]), "width": int(s["width"]), "height": int(s["height"]),
-            "pid": int(s["pid"])}
+            "pid": int(s["pid"]),
+            "live": {"viewers": len(hub.viewers) if hub else 0, "encoding": bool(s["live_encoding"]),
+                     "frames": int(s["live_frames"]), "bytes_sent": hub.sent if hub else 0}}
 
 
 def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
               hosts: frozenset[str] = frozenset({"localhost", "127.0.0.1", "::1"})) -> Starlette:
     """The app over ``gateway``'s cameras; ``hosts``: the host names it answers to (and IP addresses)."""
-    metrics = MetricsExporter(gateway)
+    hubs = {name: LiveHub(cam.live, cam.stats, lambda: gateway.stopping()) for name, cam in gateway.cameras.items()}
+    metrics = MetricsExporter(gateway, hubs)
     page = (resources.files("minelight.serve") / "page.html").read_text()
 
     def guarded(handler):
@@ -131,7 +164,7 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
     async def cameras(request: Request) -> Response:
-        return JSONResponse([camera_status(c) for c in gateway.cameras.values()])
+        return JSONResponse([camera_status(c, hubs[n]) for n, c in gateway.cameras.items()])
 
     async def healthz(request: Request) -> Response:
         states = {name: {"state": c.stats.state} for name, c in gateway.cameras.items()}
@@ -155,7 +188,12 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
             got = slot.read()
         if got is None:
             return PlainTextResponse("503 Service Unavailable: no frame yet\n", status_code=503)
-        return Response(got[2], media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+        headers = {"Cache-Control": "no-store"}
+        if request.query_params.get("download"):
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() - (time.monotonic() - got[1])))
+            suffix = "" if view == "enhanced" else "-original"
+            headers["Content-Disposition"] = f'attachment; filename="{cam.config.name}-{stamp}{suffix}.jpg"'
+        return Response(got[2], media_type="image/jpeg", headers=headers)
 
     async def stream(request: Request) -> Response:
         cam, view, error = lookup(request)
@@ -186,6 +224,51 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
 
         return StreamingResponse(parts(), media_type=media_type, headers={"Cache-Control": "no-store"})
 
+    async def live(websocket: WebSocket) -> None:
+        if not _authorised(websocket, tokens):
+            await websocket.close(code=1008)  # before the handshake: the client sees 403
+            return
+        name = websocket.path_params["name"]
+        if name not in gateway.cameras:
+            await websocket.close(code=1008)
+            return
+        await websocket.accept()
+        hub = hubs[name]
+        viewer = hub.join()
+
+        async def send_all():
+            while True:
+                message = await viewer.get()
+                if isinstance(message, str):
+                    await websocket.send_text(message)
+                elif not message:  # the hub stopped (the gateway is stopping)
+                    return
+                else:
+                    await websocket.send_bytes(message)
+                    hub.sent += len(message)
+
+        async def until_closed():
+            try:
+                while True:
+                    if (await websocket.receive())["type"] == "websocket.disconnect":
+                        return
+            except (WebSocketDisconnect, RuntimeError):
+                return
+
+        tasks = [asyncio.ensure_future(send_all()), asyncio.ensure_future(until_closed())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            hub.leave(viewer)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if websocket.application_state == WebSocketState.CONNECTED:
+                try:
+                    await websocket.close()
+                except (RuntimeError, OSError, WebSocketDisconnect):
+                    pass  # the client went first
+
     routes = [
         Route("/", guarded(index)),
         Route("/api/cameras", guarded(cameras)),
@@ -193,5 +276,6 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
         Route("/metrics", guarded(metrics_endpoint)),
         Route("/cameras/{name}/stream.mjpg", guarded(stream)),
         Route("/cameras/{name}/snapshot.jpg", guarded(snapshot)),
+        WebSocketRoute("/cameras/{name}/live", live),
     ]
     return Starlette(routes=routes, middleware=[Middleware(HostCheck, names=hosts)])

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from .config import CameraConfig, ServeConfig
-from .shared import CameraStats, FrameSlot, sweep_stale
+from .shared import CameraStats, FrameSlot, PacketRing, sweep_stale
 from .worker import camera_main
 
 log = logging.getLogger("minelight.serve")
@@ -29,6 +29,7 @@ class Camera:
     enhanced: FrameSlot
     original: FrameSlot
     stats: CameraStats
+    live: PacketRing  # the page's H.264 live view (encoded only while someone watches it)
     process: multiprocessing.process.BaseProcess | None = None
     stop: object = None  # the gateway's end of this process's stop pipe (a Connection); closed = stop
     started_at: float = 0.0  # time.monotonic() of the last start
@@ -48,7 +49,7 @@ class Gateway:
         self.cfg = cfg
         self.ctx = multiprocessing.get_context("spawn")
         remove_stale_segments()
-        self.cameras = {c.name: Camera(c, FrameSlot(), FrameSlot(), CameraStats()) for c in cfg.cameras}
+        self.cameras = {c.name: Camera(c, FrameSlot(), FrameSlot(), CameraStats(), PacketRing()) for c in cfg.cameras}
         self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()  # held while a process is started, and while closing begins
         self._closing = False
@@ -57,7 +58,7 @@ class Gateway:
     def _spawn(self, cam: Camera) -> None:
         receive, send = self.ctx.Pipe(duplex=False)
         process = self.ctx.Process(target=camera_main, name=f"minelight-camera-{cam.config.name}", daemon=True,
-                                   args=(cam.config, cam.enhanced, cam.original, cam.stats, receive))
+                                   args=(cam.config, cam.enhanced, cam.original, cam.stats, receive, cam.live))
         process.start()
         receive.close()  # the camera process holds the only read end now
         if cam.stop is not None:
@@ -110,6 +111,6 @@ class Gateway:
             self._watcher.join(1.0)
         for cam in self.cameras.values():
             cam.stats.state = "stopped"
-            for block in (cam.enhanced, cam.original, cam.stats):
+            for block in (cam.enhanced, cam.original, cam.stats, cam.live):
                 block.close()
             cam.process = None

@@ -8,6 +8,10 @@
     minelight_camera_fps{camera}               enhanced frames per second (last 2 s)
     minelight_enhance_latency_seconds{camera}  histogram: decode -> encoded JPEG, in the camera process
     minelight_stream_latency_seconds{camera,view}  histogram: decode -> MJPEG frame handed to the server
+    minelight_live_viewers{camera}             WebSocket viewers of the H.264 live view
+    minelight_live_encoding{camera}            1 while the live view is being encoded (someone watches)
+    minelight_live_frames_total{camera}        H.264 frames encoded for the live view
+    minelight_live_sent_bytes_total{camera}    live-view bytes handed to viewers' connections
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from .shared import LATENCY_BUCKETS
 
 
 class _SharedStatsCollector:
-    def __init__(self, gateway):
-        self.gateway = gateway
+    def __init__(self, gateway, hubs=None):
+        self.gateway, self.hubs = gateway, hubs or {}
 
     def collect(self):
         families = {
@@ -36,8 +40,20 @@ class _SharedStatsCollector:
         fps = GaugeMetricFamily("minelight_camera_fps", "Enhanced frames per second", labels=["camera"])
         latency = HistogramMetricFamily("minelight_enhance_latency_seconds",
                                         "Decoded frame to encoded enhanced JPEG (seconds)", labels=["camera"])
+        viewers = GaugeMetricFamily("minelight_live_viewers", "Viewers of the H.264 live view", labels=["camera"])
+        encoding = GaugeMetricFamily("minelight_live_encoding", "1 while the live view is encoded",
+                                     labels=["camera"])
+        live_frames = CounterMetricFamily("minelight_live_frames", "H.264 frames encoded for the live view",
+                                          labels=["camera"])
+        sent = CounterMetricFamily("minelight_live_sent_bytes", "Live-view bytes handed to viewers' connections",
+                                   labels=["camera"])
         for name, cam in self.gateway.cameras.items():
             snap = cam.stats.snapshot()
+            hub = self.hubs.get(name)
+            viewers.add_metric([name], len(hub.viewers) if hub else 0)
+            encoding.add_metric([name], snap["live_encoding"])
+            live_frames.add_metric([name], snap["live_frames"])
+            sent.add_metric([name], hub.sent if hub else 0)
             for key, family in families.items():
                 family.add_metric([name], snap[key])
             live.add_metric([name], 1.0 if snap["state"] == "live" else 0.0)
@@ -47,15 +63,15 @@ class _SharedStatsCollector:
                 cumulative += count
                 buckets.append((bound, cumulative))
             latency.add_metric([name], buckets, snap["latency_sum"])
-        yield from (*families.values(), live, fps, latency)
+        yield from (*families.values(), live, fps, latency, viewers, encoding, live_frames, sent)
 
 
 class MetricsExporter:
     """A registry of its own per app: the shared-counter collector and the served-frame latency."""
 
-    def __init__(self, gateway):
+    def __init__(self, gateway, hubs=None):
         self.registry = CollectorRegistry()
-        self.registry.register(_SharedStatsCollector(gateway))
+        self.registry.register(_SharedStatsCollector(gateway, hubs))
         self.served = Histogram("minelight_stream_latency_seconds",
                                 "Decoded frame to MJPEG frame handed to the server (seconds)",
                                 ["camera", "view"], buckets=LATENCY_BUCKETS, registry=self.registry)

@@ -22,6 +22,7 @@ log = logging.getLogger("minelight.serve")
 MAX_HEAD_BYTES = 16 * 1024  # request line and headers larger than this are refused (400)
 UNSENT_BYTES = 16 * 1024  # unsent bytes a connection may hold in the kernel (and as many in asyncio)
 KEEP_ALIVE_S = 5  # an idle kept-open connection is closed after this many seconds
+WS_MAX_MESSAGE = 4096  # bytes a WebSocket client may send in one message (the live view's clients send none)
 _REFUSED_BODY = b"503 Service Unavailable: too many connections\n"
 _REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
             b"Content-Length: %d\r\n\r\n%s" % (len(_REFUSED_BODY), _REFUSED_BODY))
@@ -134,7 +135,9 @@ def serve(cfg: ServeConfig, announce=print) -> int:
         protocol = guarded_protocol(cfg.server.header_timeout, cfg.server.max_connections)
         server = uvicorn.Server(uvicorn.Config(app, http=protocol, log_level="warning", lifespan="off",
                                                timeout_graceful_shutdown=1, timeout_keep_alive=KEEP_ALIVE_S,
-                                               h11_max_incomplete_event_size=MAX_HEAD_BYTES, access_log=False))
+                                               h11_max_incomplete_event_size=MAX_HEAD_BYTES, access_log=False,
+                                               ws="websockets-sansio", ws_max_size=WS_MAX_MESSAGE, ws_ping_interval=10.0,
+                                               ws_ping_timeout=10.0, ws_per_message_deflate=False))
         gateway.stopping = lambda: server.should_exit
         shown = f"[{host}]" if ":" in host else host
         announce(f"minelight serve: {len(gateway.cameras)} camera(s) on http://{shown}:{port}/")

@@ -2,8 +2,10 @@
 
 A :class:`FrameSlot` is one shared-memory buffer holding the newest encoded frame with its sequence number
 and the monotonic time its source frame was decoded; writers overwrite it, readers copy it out. Readers
-never block the camera (a slow client just sees fewer frames). :class:`CameraStats` is a shared array of
-counters and gauges. Both pickle by name, so they can be handed to a spawned process.
+never block the camera (a slow client just sees fewer frames). A :class:`PacketRing` keeps the last few
+seconds of a camera's H.264 packets in order (the live view needs every packet from a keyframe on, not
+just the newest). :class:`CameraStats` is a shared array of counters and gauges. All pickle by name, so
+they can be handed to a spawned process.
 
 Every segment is named ``minelight_PID_N`` after the process that made it, so a gateway that was killed
 before it could free its segments leaves names that the next gateway recognises and removes
@@ -133,13 +135,93 @@ class FrameSlot:
             self.shm.unlink()
 
 
+class PacketRing:
+    """The last ``capacity`` bytes (at most ``entries`` packets) of one camera's encoded packets, in order,
+    in shared memory; one writer (the camera process), any number of readers that never block it.
+
+    Packet number ``seq`` (1, 2, ...) is read with :meth:`read`; a reader that falls so far behind that its
+    packet was overwritten gets :data:`LOST` and must start again at a keyframe. The numbering goes on
+    across a camera process's restart (it lives in the segment), so readers just carry on.
+    """
+
+    LOST = "lost"
+    _HEAD = struct.Struct("<qq")  # newest packet's number, bytes written in all (positions grow forever)
+    _ENTRY = struct.Struct("<qqqqqd")  # number, position, length, pts, flags (1 = keyframe), decode time
+
+    def __init__(self, capacity: int = 4 << 20, entries: int = 256, name: str | None = None):
+        self.capacity, self.entries = capacity, entries
+        self._data = self._HEAD.size + entries * self._ENTRY.size
+        if name is None:
+            self.shm = _create(self._data + capacity)
+            self.shm.buf[:self._data] = bytes(self._data)
+            self.owner = True
+        else:
+            self.shm = shared_memory.SharedMemory(name=name)
+            self.owner = False
+
+    def __reduce__(self):
+        return (PacketRing, (self.capacity, self.entries, self.shm.name))
+
+    def head(self) -> int:
+        """The newest packet's number (0: none yet)."""
+        return self._HEAD.unpack_from(self.shm.buf, 0)[0]
+
+    def write(self, data: bytes, pts: int, keyframe: bool, decoded_at: float) -> int:
+        """Append one packet; returns its number. A packet over a quarter of the capacity is refused."""
+        if len(data) > self.capacity // 4:
+            raise ValueError(f"packet of {len(data)} bytes exceeds a quarter of the ring's {self.capacity}")
+        seq, pos = self._HEAD.unpack_from(self.shm.buf, 0)
+        seq += 1
+        offset = pos % self.capacity
+        if offset + len(data) > self.capacity:  # packets are contiguous: skip the end, start at 0
+            pos += self.capacity - offset
+            offset = 0
+        entry = self._HEAD.size + (seq % self.entries) * self._ENTRY.size
+        self._ENTRY.pack_into(self.shm.buf, entry, -1, 0, 0, 0, 0, 0.0)  # readers of the old packet: gone
+        self._HEAD.pack_into(self.shm.buf, 0, seq - 1, pos + len(data))  # reserve before overwriting
+        start = self._data + offset
+        self.shm.buf[start:start + len(data)] = data
+        self._ENTRY.pack_into(self.shm.buf, entry, seq, pos, len(data), pts, int(keyframe), decoded_at)
+        self._HEAD.pack_into(self.shm.buf, 0, seq, pos + len(data))
+        return seq
+
+    def read(self, seq: int) -> tuple[bytes, int, bool, float] | str | None:
+        """Packet ``seq`` as ``(data, pts, keyframe, decode time)``; None if it is not written yet;
+        :data:`LOST` if it was overwritten (the reader fell behind)."""
+        entry = self._HEAD.size + (seq % self.entries) * self._ENTRY.size
+        for _ in range(100):
+            number, pos, length, pts, flags, decoded_at = self._ENTRY.unpack_from(self.shm.buf, entry)
+            if number == -1:  # being written this moment
+                time.sleep(0.0002)
+                continue
+            if number > seq:
+                return self.LOST
+            if number < seq:
+                return None if seq > self.head() else self.LOST
+            start = self._data + pos % self.capacity
+            data = bytes(self.shm.buf[start:start + length])
+            written = self._HEAD.unpack_from(self.shm.buf, 0)[1]
+            if self._ENTRY.unpack_from(self.shm.buf, entry)[0] != seq or written > pos + self.capacity:
+                return self.LOST  # overwritten while copying
+            return data, pts, bool(flags & 1), decoded_at
+        return self.LOST
+
+    def close(self) -> None:
+        self.shm.close()
+        if self.owner:
+            self.shm.unlink()
+
+
 class CameraStats:
     """Shared counters of one camera: ``frames_in`` (decoded), ``frames_out`` (enhanced and published),
     ``dropped`` (decoded but never enhanced: the newest frame replaced them), ``reconnects``, the state,
     the output FPS, the last enhancement latency and its histogram over :data:`LATENCY_BUCKETS`."""
 
     FIELDS = ("state", "frames_in", "frames_out", "dropped", "reconnects", "fps", "latency", "latency_sum",
-              "width", "height", "original_wanted_at", "updated_at", "pid")
+              "width", "height", "original_wanted_at", "updated_at", "pid",
+              # the state's start (time.time(): shown to people), the H.264 live view: asked for until
+              # (web process, time.monotonic), a keyframe asked for at, encoder open (0/1), frames encoded
+              "state_since", "live_wanted_at", "keyframe_wanted_at", "live_encoding", "live_frames")
 
     def __init__(self, name: str | None = None):
         size = 8 * (len(self.FIELDS) + len(LATENCY_BUCKETS) + 1)
@@ -148,6 +230,7 @@ class CameraStats:
         self.values = np.ndarray((len(self.FIELDS) + len(LATENCY_BUCKETS) + 1,), np.float64, self.shm.buf)
         if self.owner:
             self.values[:] = 0.0
+            self["state_since"] = time.time()
 
     def __reduce__(self):
         return (CameraStats, (self.shm.name,))
@@ -169,7 +252,10 @@ class CameraStats:
 
     @state.setter
     def state(self, value: str) -> None:
-        self["state"] = STATES.index(value)
+        index = STATES.index(value)
+        if index != self["state"]:
+            self["state_since"] = time.time()  # the wall clock: the page says "down since 14:02"
+        self["state"] = index
 
     def observe_latency(self, seconds: float) -> None:
         """Record one enhancement latency (decode to encoded frame, seconds)."""

@@ -240,9 +240,10 @@ class CameraLoop:
     """
 
     def __init__(self, cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, stats: CameraStats,
-                 stop: StopSignal, publisher=None):
+                 stop: StopSignal, publisher=None, live=None):
         self.cfg, self.enhanced, self.original, self.stats = cfg, enhanced, original, stats
         self.stop, self.publisher = stop, publisher
+        self.live = live  # the page's H.264 live view (minelight.serve.live.LiveEncoder), or None
         self.pipeline: CameraPipeline | None = None  # loaded once a source has opened
         self.fps = FpsMeter()
         self.problem: str | None = None  # the failure logged last; None since the camera was last live
@@ -344,6 +345,8 @@ class CameraLoop:
             self.original.write(encode_jpeg(frame, cfg.jpeg_quality), decoded_at)
         if self.publisher is not None:
             self.publisher.send(out, fps)
+        if self.live is not None:
+            self.live.send(out, decoded_at, fps)
         done = time.monotonic()
         stats.observe_latency(done - decoded_at)
         stats.add("frames_out")
@@ -356,12 +359,14 @@ class CameraLoop:
             log.info("%s: live (%s, %dx%d)", cfg.name, source_name, out.shape[1], out.shape[0])
 
 
-def camera_main(cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, stats: CameraStats, stop_conn) -> None:
+def camera_main(cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, stats: CameraStats, stop_conn,
+                live_ring=None) -> None:
     """The camera process: serve until the gateway closes its end of the pipe ``stop_conn`` (or dies), or
-    until SIGTERM."""
+    until SIGTERM. ``live_ring``: where the page's H.264 live view goes (a PacketRing), or None."""
     import signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from .live import LiveEncoder
     from .publish import Publisher
 
     stop = StopSignal(stop_conn)
@@ -373,7 +378,8 @@ def camera_main(cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, sta
     stats["pid"] = os.getpid()
     publisher = Publisher(cfg.publish, cfg.transport, cfg.name) if cfg.publish else None
     try:
-        CameraLoop(cfg, enhanced, original, stats, stop, publisher).run()
+        live = LiveEncoder(live_ring, stats, cfg.name) if live_ring is not None else None
+        CameraLoop(cfg, enhanced, original, stats, stop, publisher, live).run()
     finally:
         if publisher is not None:
             publisher.close()
