@@ -250,13 +250,14 @@ class Enhancer:
         return out
 
     def enhance_file(self, src: str | os.PathLike, dst: str | os.PathLike, bits: int = 8,
-                     smoother: TemporalSmoother | None = None, max_pixels: int = MAX_PIXELS) -> None:
+                     smoother: TemporalSmoother | None = None, max_pixels: int = MAX_PIXELS,
+                     denoiser: TemporalDenoiser | None = None) -> None:
         """Read ``src`` (refusing images over ``max_pixels``), enhance, write ``dst`` (atomically; the format
         follows ``dst``'s suffix)."""
         src, dst = Path(src), Path(dst)
         if dst.exists() and src.resolve() == dst.resolve():
             raise ImageError(f"{dst}: output would overwrite the input")
-        write_image(dst, self.enhance_array(read_image(src, max_pixels), smoother), bits=bits)
+        write_image(dst, self.enhance_array(read_image(src, max_pixels), smoother, denoiser), bits=bits)
 
 
 def plan_outputs(inputs: list[str | os.PathLike], out: str | os.PathLike,

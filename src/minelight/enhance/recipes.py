@@ -5,7 +5,7 @@ This table is the one place they live. ``minelight enhance`` (images and videos)
 benchmark scripts all read it through :func:`resolve`; ``minelight info`` prints it.
 
     >>> resolve("fast", "video")
-    Recipe(method='fast', mode='video', halo=0.5, chroma=0, chroma_view=True, detail=False, exposure=False, smoothing=True, denoise=True)
+    Recipe(method='fast', mode='video', halo=0.5, chroma=0, chroma_view=True, detail=False, exposure=False, smoothing=False, denoise=True)
     >>> resolve("student", "image", chroma=0).chroma   # a user's override, applied once
     0
 
@@ -27,8 +27,10 @@ FAST_CHROMA = 4  # after the fast model on still images
 FAST_VIDEO_VIEW = True
 STUDENT_DETAIL = False  # detail restoration after Net-S: off (it cost PSNR, SSIM and NIQE on validation)
 STUDENT_EXPOSURE = True  # the per-image exposure step of Net-S's header, on still images only
-# Temporal denoising of the frames before the fast model, on video and in serve (docs/notes/temporal_denoising.md)
+# Temporal denoising of the frames before the fast model, on video and in serve, and whether the smoothing of its
+# correction stays on beside it (docs/notes/temporal_denoising.md); with the denoiser off, the smoothing is on
 FAST_DENOISE = True
+FAST_SMOOTHING_WITH_DENOISE = False
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ def _default(method: str, mode: str) -> Recipe:
     if method == "fast":
         view = FAST_VIDEO_VIEW and not still
         return Recipe(method, mode, halo=FAST_HALO, chroma=FAST_CHROMA if still else 0, chroma_view=view,
-                      smoothing=not still, denoise=FAST_DENOISE and not still)
+                      smoothing=not still and (FAST_SMOOTHING_WITH_DENOISE or not FAST_DENOISE),
+                      denoise=FAST_DENOISE and not still)
     return Recipe(method, mode)  # Zero-DCE, Net-T and the classical methods: their output as it is
 
 
@@ -77,10 +80,12 @@ def resolve(method: str, mode: str = "image", *, halo: float | None = None, chro
         recipe = replace(recipe, detail=detail and method == "student")
     if exposure is not None:
         recipe = replace(recipe, exposure=exposure and recipe.exposure)
-    if smoothing is not None:
-        recipe = replace(recipe, smoothing=smoothing and recipe.smoothing)
-    if denoise is not None:
+    if denoise is not None and denoise != recipe.denoise:
         recipe = replace(recipe, denoise=denoise and mode != "image")
+        if method == "fast" and mode != "image":  # the smoothing that goes with it (the 0.2.0 smoothing without it)
+            recipe = replace(recipe, smoothing=FAST_SMOOTHING_WITH_DENOISE or not recipe.denoise)
+    if smoothing is not None:
+        recipe = replace(recipe, smoothing=smoothing and method == "fast" and mode != "image")
     return recipe
 
 
