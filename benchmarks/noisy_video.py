@@ -225,9 +225,11 @@ def main() -> None:
     print(speed)
     if args.json:
         data = json.loads(args.json.read_text())
+        command = "python benchmarks/noisy_video.py --pairs data/sice_val --json docs/results.json"
+        data["runs"]["noisy-video"] = {"date": str(date.today()), "machine": data["runs"]["flicker"]["machine"],
+                                       "command": command}
         data["noisy_video"] = {
-            "run": "noisy-video", "date": str(date.today()),
-            "command": "python benchmarks/noisy_video.py --pairs data/sice_val --json docs/results.json",
+            "run": "noisy-video", "date": str(date.today()), "command": command,
             "clips": f"{len(chosen)} SICE validation scenes (darkest well-aligned frame, 512x512), {args.frames} frames, "
                      f"a {SQUARE}-px textured square crossing; 8-bit frames",
             "levels": {lv: {"full_well": LEVELS[lv][0], "read_noise": LEVELS[lv][1]} for lv in levels},
