@@ -52,6 +52,16 @@ def test_a_cut_restarts_every_pixel_from_the_new_frame():
     assert denoiser.resets == 3  # a new frame size restarts too
 
 
+def test_the_callers_frames_are_never_written_to():
+    rng = np.random.default_rng(7)
+    for side in (32, 320):  # a motion copy smaller than the frame, and the frame itself
+        denoiser, frames = TemporalDenoiser(DenoiseConfig(motion_side=side)), [_noisy(_scene(), rng) for _ in range(6)]
+        copies = [f.copy() for f in frames]
+        for f in frames:
+            denoiser(f)
+        assert all(np.array_equal(f, c) for f, c in zip(frames, copies))
+
+
 def test_the_state_keeps_its_size_over_a_long_clip():
     rng, denoiser = np.random.default_rng(3), TemporalDenoiser(DenoiseConfig(motion_side=32))
     clean = _scene()

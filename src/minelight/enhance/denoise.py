@@ -184,7 +184,7 @@ class TemporalDenoiser:
         self.still = np.zeros(small.shape[:2], np.float32)
         if self.config.black_level:
             pixels = self._pixels(frame, small.shape[:2])
-            self.moments = (pixels, pixels * pixels)
+            self.moments = (np.array(pixels, copy=True), pixels * pixels)  # never the caller's frame
         self.resets += 1
         return self.estimate
 
