@@ -172,6 +172,10 @@ def results_md(f: Figures) -> str:
                       [r["level"], r["variant"], f"{r['psnr']:.2f}", f"{r['ssim']:.3f}", f"{r['psnr_moving']:.2f}",
                        "–" if r["recovered"] is None else f"{100 * r['recovered']:.0f} %", f"{r['flicker']:+.5f}"]
                       for r in nv["rows"]]), "",
+                  "What videos and `serve` apply with the fast model: *denoise before alone* (the temporal denoiser "
+                  "on the frames before the network, `minelight.enhance.denoise`); `--no-denoise` gives *smoothing "
+                  "(0.2.0)*. Chosen by the rule in "
+                  "[notes/temporal_denoising.md](notes/temporal_denoising.md).", "",
                   f"The denoiser takes {num(sp['denoise_ms_720p_nominal'])} ms per 720p frame on 2 cores "
                   f"({num(sp['ratio'], 3)} of the fast model's own time, measured together in one process: "
                   f"{num(sp['denoise_ms_720p'])} and {num(sp['fast_ms_720p'])} ms on a loaded machine; scaled to "
