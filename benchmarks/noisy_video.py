@@ -21,8 +21,9 @@ frames; SSIM every 8th frame), PSNR over the moving region (where the square is 
 frames, widened by 8 px: ghost trails land there), the share of the noise loss recovered
 ``(PSNR - noisy per frame) / (clean per frame - noisy per frame)``, and flicker
 (``minelight.metrics.temporal.flicker`` on the rows the square never crosses). Last, the denoiser's ms
-per 720p frame, and the fast model's own ms on the same frames in the same process (the machine's speed
-varies; the ratio does not).
+per 720p frame, and the fast model's own ms on the same frames in the same process, with the 0.2.0
+smoothing and with the denoiser (the machine's speed varies; the ratios do not); ``--speed-only`` measures
+and writes only these.
 """
 
 from __future__ import annotations
@@ -145,28 +146,33 @@ def scores(outs, highs, masks, inputs, static) -> dict:
 
 
 def denoiser_speed(frame: np.ndarray, enhancer: Enhancer, count: int = 20, rounds: int = 5) -> dict:
-    """ms per 720p frame of the denoiser (as the fast model uses it) and of the fast model (video recipe,
-    smoothing on) on the same frames, in alternating rounds; medians over rounds, and their ratio."""
+    """ms per 720p frame, in alternating rounds (medians over rounds): the denoiser (as the fast model uses it),
+    the fast model with the 0.2.0 smoothing (``enhancer``) and the fast model with the denoiser (the video
+    default); and their ratios."""
     rng = np.random.default_rng(1)
     big = cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_LINEAR)
     frames = [from_uint8(to_uint8(add_sensor_noise(big, *LEVELS["default"], rng))) for _ in range(4)]
-    denoiser, smoother = TemporalDenoiser(), TemporalSmoother()
+    default = Enhancer.from_recipe("fast", "video", threads=enhancer._threads, denoise=True)
+    alone, smoother, with_denoiser = TemporalDenoiser(), TemporalSmoother(), default.denoiser()
+    runs = {"denoise": lambda f: alone.update(f),  # the lift leaves through the correction, as in the product
+            "fast": lambda f: enhancer.enhance_array(f, smoother),
+            "fast_denoise": lambda f: default.enhance_array(f, None, with_denoiser)}
+    times = {k: [] for k in runs}
     for f in frames:
-        denoiser.update(f), enhancer.enhance_array(f, smoother)
-    ms_denoise, ms_fast = [], []
+        for run in runs.values():
+            run(f)
     for _ in range(rounds):
-        start = time.perf_counter()
-        for i in range(count):
-            denoiser.update(frames[i % 4])  # as the fast model uses it (the lift leaves through its correction)
-        ms_denoise.append(1000 * (time.perf_counter() - start) / count)
-        start = time.perf_counter()
-        for i in range(count):
-            enhancer.enhance_array(frames[i % 4], smoother)
-        ms_fast.append(1000 * (time.perf_counter() - start) / count)
-    ratio = float(np.median(np.array(ms_denoise) / np.array(ms_fast)))
-    return {"denoise_ms_720p": round(float(np.median(ms_denoise)), 2), "fast_ms_720p": round(float(np.median(ms_fast)), 2),
+        for name, run in runs.items():
+            start = time.perf_counter()
+            for i in range(count):
+                run(frames[i % 4])
+            times[name].append(1000 * (time.perf_counter() - start) / count)
+    t = {k: np.array(v) for k, v in times.items()}
+    ratio = float(np.median(t["denoise"] / t["fast"]))
+    return {"denoise_ms_720p": round(float(np.median(t["denoise"])), 2), "fast_ms_720p": round(float(np.median(t["fast"])), 2),
+            "fast_denoise_ms_720p": round(float(np.median(t["fast_denoise"])), 2),
             "ratio": round(ratio, 3), "denoise_ms_720p_nominal": round(ratio * FAST_MS_720P, 2),
-            "lifted": denoiser.lift is not None}
+            "frame_ratio": round(float(np.median(t["fast_denoise"] / t["fast"])), 3), "lifted": alone.lift is not None}
 
 
 def main() -> None:
@@ -181,11 +187,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", type=Path, help="write the figures into this results.json (key noisy_video)")
+    ap.add_argument("--speed-only", action="store_true", help="measure and write only the speed figures")
     args = ap.parse_args()
     cv2.setNumThreads(2)
     enhancer = Enhancer.from_recipe("fast", "video", threads=args.threads, denoise=False)
     base = DenoiseConfig(frames=args.denoise_frames)
     chosen = pick_scenes(args.pairs, args.scenes, args.max_luma)
+    if args.speed_only:
+        speed = denoiser_speed(read_image(args.pairs / "low" / f"{chosen[0][0]}.png"), enhancer)
+        print(speed)
+        if args.json:
+            data = json.loads(args.json.read_text())
+            data["noisy_video"]["speed"] = speed
+            args.json.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        return
     variants = [v for v in VARIANTS if v in args.variants.split(";")]
     levels = args.levels.split(",")
     table = {lv: {v: [] for v in ("clean per frame", *variants)} for lv in levels}

@@ -179,7 +179,10 @@ def results_md(f: Figures) -> str:
                   f"The denoiser takes {num(sp['denoise_ms_720p_nominal'])} ms per 720p frame on 2 cores "
                   f"({num(sp['ratio'], 3)} of the fast model's own time, measured together in one process: "
                   f"{num(sp['denoise_ms_720p'])} and {num(sp['fast_ms_720p'])} ms on a loaded machine; scaled to "
-                  "the fast model's 23.5 ms).", ""]
+                  "the fast model's 23.5 ms). The whole fast-model frame with the denoiser takes "
+                  f"{num(sp['frame_ratio'], 2)} of its time with the 0.2.0 smoothing "
+                  f"({num(sp['fast_denoise_ms_720p'])} against {num(sp['fast_ms_720p'])} ms): the denoiser "
+                  "replaces the smoothing's output blend.", ""]
     parts += ["## Models and training cost", "", table(["file", "model", "parameters", "GMACs at 256×256"], [
         [f"`{m['file']}.safetensors`", m["name"], num(m["params"]), num(m["gmacs_256"])] for m in d["models"]]), "",
         table(["training run", "steps", "seconds of training steps", "threads", "note"], [
