@@ -1,6 +1,6 @@
 """Temporal denoising on noisy static-camera clips made from SICE validation scenes.
 
-    minelight pairs ../shared/data/train_unpaired/SICE_part1 -o data/sice_val --files val
+    minelight pairs data/SICE_part1 --files val -o data/sice_val
     python benchmarks/noisy_video.py --pairs data/sice_val --json docs/results.json
 
 Each clip is one dark SICE validation scene (files 1401-1600 only; a pairs folder holding any other file is
