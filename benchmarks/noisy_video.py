@@ -169,7 +169,8 @@ def denoiser_speed(frame: np.ndarray, enhancer: Enhancer, count: int = 20, round
             times[name].append(1000 * (time.perf_counter() - start) / count)
     t = {k: np.array(v) for k, v in times.items()}
     ratio = float(np.median(t["denoise"] / t["fast"]))
-    return {"denoise_ms_720p": round(float(np.median(t["denoise"])), 2), "fast_ms_720p": round(float(np.median(t["fast"])), 2),
+    return {"denoise_ms_720p": round(float(np.median(t["denoise"])), 2),
+            "fast_ms_720p": round(float(np.median(t["fast"])), 2),
             "fast_denoise_ms_720p": round(float(np.median(t["fast_denoise"])), 2),
             "ratio": round(ratio, 3), "denoise_ms_720p_nominal": round(ratio * FAST_MS_720P, 2),
             "frame_ratio": round(float(np.median(t["fast_denoise"] / t["fast"])), 3), "lifted": alone.lift is not None}

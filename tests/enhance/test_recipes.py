@@ -5,8 +5,8 @@ every method x mode on the frames below (the CLI's image path, its video path, s
 recorded before the recipe replaced them. Zero-DCE is left out on purpose: its shipped network now runs
 from its ONNX graph instead of PyTorch (a difference of about 1e-6); its recipe adds no step.
 
-Since the temporal denoiser became their default, the fast model's video and serve recipes denoise the frames over time before the network and drop
-the smoothing's output blend (``minelight.enhance.denoise``; chosen on the noisy-video benchmark,
+The fast model's video and serve recipes now denoise the frames over time before the network and drop the
+smoothing's output blend (``minelight.enhance.denoise``; chosen on the noisy-video benchmark,
 ``docs/notes/temporal_denoising.md``), which changes those outputs on purpose. The golden check therefore pins
 the recipe with the denoiser off (``denoise=False``): everything else must still be byte-identical to 0.1.0,
 and the denoiser's own behaviour is tested in ``test_denoise.py``.

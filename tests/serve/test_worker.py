@@ -4,7 +4,8 @@ import numpy as np
 
 from minelight.serve.config import CameraConfig
 from minelight.serve.shared import CameraStats
-from minelight.serve.worker import Backoff, CameraLoop, CameraPipeline, NewestFrame, StopSignal, decode_loop, encode_jpeg
+from minelight.serve.worker import (Backoff, CameraLoop, CameraPipeline, NewestFrame, StopSignal, decode_loop,
+                                    encode_jpeg)
 
 
 def test_backoff_doubles_up_to_its_cap_and_resets():

@@ -222,8 +222,9 @@ class Enhancer:
     def _enhance_fast(self, img: np.ndarray, smoother: TemporalSmoother | None, denoised: bool = False,
                       lift: np.ndarray | None = None) -> np.ndarray:
         """``denoised``: ``img`` comes from the temporal denoiser, which replaces the smoother's output blend
-        (it averages more frames and leaves no trail; docs/notes/temporal_denoising.md). ``lift``: the denoiser's lift near black ``(h', w', 3)`` (any size), to take out of ``img``: from the
-        model's low-resolution input, and from the frame through the correction's offset (``A (x - L) + b``)."""
+        (it averages more frames and leaves no trail; docs/notes/temporal_denoising.md). ``lift``: the
+        denoiser's lift near black ``(h', w', 3)`` (any size), to take out of ``img``: from the model's
+        low-resolution input, and from the frame through the correction's offset (``A (x - L) + b``)."""
         low_side = int(self.config["low_side"])
         h, w = low_resolution_size(img.shape[0], img.shape[1], low_side)
         low = _area_resize(img, h, w)
