@@ -598,3 +598,21 @@ def test_16bit_tiff_output_keeps_the_precision_8_bits_lose(tmp_path):
     assert raw8.dtype == np.uint8 and raw16.dtype == np.uint16 and raw16.shape == (30, 41, 3)
     assert np.abs(raw16 / 65535 - raw8 / 255).max() <= 0.5 / 255 + 1e-6  # the same image
     assert (raw16 % 257 != 0).mean() > 0.5  # with more than 8 bits of it (x * 257 is 8 bits widened)
+
+
+def test_a_sequence_of_noisy_frames_is_denoised_over_time_unless_told_not_to(tmp_path):
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:48, 0:64] / 64.0
+    scene = np.stack([0.12 + 0.05 * xx, 0.1 + 0.05 * yy, 0.08 + 0.0 * xx], -1)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(12):
+        write_image(frames / f"f{i:02d}.png", np.clip(scene + rng.normal(0, 0.02, scene.shape), 0, 1).astype(np.float32))
+    change = {}
+    for name, extra in (("on", []), ("off", ["--no-denoise", "--no-smooth"])):
+        out = tmp_path / name
+        result = runner.invoke(app, ["enhance", str(frames), "-o", str(out), "-m", "fast", "--sequence", *extra])
+        assert result.exit_code == 0, result.output
+        last = [read_image(out / f"f{i:02d}.png") for i in range(8, 12)]
+        change[name] = np.mean([np.abs(b - a).mean() for a, b in zip(last[:-1], last[1:])])
+    assert change["on"] < 0.5 * change["off"]  # the still scene no longer flickers with its noise

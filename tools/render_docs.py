@@ -168,6 +168,32 @@ def results_md(f: Figures) -> str:
     fl = d["flicker"]
     parts += ["## Flicker (lower is better; below 0: steadier than the input)", "", fl["clip"] + f". Source: `{fl['run']}`.",
               "", table(["processing", "flicker"], [[r["processing"], f"{r['value']:+.5f}"] for r in fl["rows"]]), ""]
+    nv = d.get("noisy_video")
+    if nv:
+        sp = nv["speed"]
+        levels = ", ".join(f"{k}: full well {num(v['full_well'])} photons, read noise {v['read_noise']:g}"
+                           for k, v in nv["levels"].items())
+        parts += ["## Noisy video: temporal denoising", "",
+                  f"{nv['clips']}; noise levels (linear light) {levels}. The fast model with its video steps. "
+                  "PSNR / SSIM against the targets; *moving*: PSNR where the square is or was in the last 8 frames "
+                  "(ghost trails); *recovered*: share of the noise's PSNR loss won back, (PSNR − per frame) / "
+                  "(clean per frame − per frame); flicker as above, on the rows the square never crosses. "
+                  f"Source: `{nv['run']}`.", "",
+                  table(["noise", "processing", "PSNR", "SSIM", "moving", "recovered", "flicker"], [
+                      [r["level"], r["variant"], f"{r['psnr']:.2f}", f"{r['ssim']:.3f}", f"{r['psnr_moving']:.2f}",
+                       "–" if r["recovered"] is None else f"{100 * r['recovered']:.0f} %", f"{r['flicker']:+.5f}"]
+                      for r in nv["rows"]]), "",
+                  "What videos and `serve` apply with the fast model: *denoise before alone* (the temporal denoiser "
+                  "on the frames before the network, `minelight.enhance.denoise`); `--no-denoise` gives *smoothing "
+                  "(0.2.0)*. Chosen by the rule in "
+                  "[notes/temporal_denoising.md](notes/temporal_denoising.md).", "",
+                  f"The denoiser takes {num(sp['denoise_ms_720p_nominal'])} ms per 720p frame on 2 cores "
+                  f"({num(sp['ratio'], 3)} of the fast model's own time, measured together in one process: "
+                  f"{num(sp['denoise_ms_720p'])} and {num(sp['fast_ms_720p'])} ms on a loaded machine; scaled to "
+                  "the fast model's 23.5 ms). The whole fast-model frame with the denoiser takes "
+                  f"{num(sp['frame_ratio'], 2)} of its time with the 0.2.0 smoothing "
+                  f"({num(sp['fast_denoise_ms_720p'])} against {num(sp['fast_ms_720p'])} ms): the denoiser "
+                  "replaces the smoothing's output blend.", ""]
     parts += ["## Models and training cost", "", table(["file", "model", "parameters", "GMACs at 256×256"], [
         [f"`{m['file']}.safetensors`", m["name"], num(m["params"]), num(m["gmacs_256"])] for m in d["models"]]), "",
         table(["training run", "steps", "seconds of training steps", "threads", "note"], [

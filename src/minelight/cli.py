@@ -178,8 +178,13 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                                         help="auto (the ONNX graphs beside the weights, as shipped; PyTorch for "
                                              "weights without them), onnxruntime, torch."),
             side: bool = typer.Option(False, "--side-by-side", help="Video: write input | output in one frame."),
-            smooth: bool = typer.Option(True, "--smooth/--no-smooth",
-                                        help="Video and --sequence: temporal smoothing (fast method)."),
+            smooth: Optional[bool] = typer.Option(None, "--smooth/--no-smooth",
+                                                  help="Video and --sequence: temporal smoothing of the fast model's "
+                                                       "correction and output (default: on where the denoiser is off)."),
+            denoise: Optional[bool] = typer.Option(None, "--denoise/--no-denoise",
+                                                   help="Video, live sources and --sequence: temporal denoising of "
+                                                        "the frames before the method, for fixed cameras (default: on "
+                                                        "for fast; docs/usage.md)."),
             sequence: bool = typer.Option(False, "--sequence", help="Treat the images as consecutive video frames."),
             max_frames: int = typer.Option(0, "--max-frames", help="Video: stop after N frames (0 = all)."),
             preset: str = typer.Option("ultrafast", "--preset", help="Video: x264 preset (ultrafast ... veryslow)."),
@@ -223,22 +228,25 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
         _enhance_videos(([source] if source is not None else []) + videos, output, method, weights, backend, side,
                         smooth, max_frames, threads, quiet, single=len(inputs) + (source is not None) == 1,
                         encoding={"preset": preset, "crf": crf}, detail=detail, brightness=brightness,
-                        halo=halo, chroma=chroma)
+                        halo=halo, chroma=chroma, denoise=denoise)
     if images:
-        _enhance_images(images, output, method, weights, backend, smooth and sequence, fmt, bits, threads, quiet,
-                        max_pixels, tile, detail, brightness, halo, exposure, chroma)
+        _enhance_images(images, output, method, weights, backend, sequence, fmt, bits, threads, quiet,
+                        max_pixels, tile, detail, brightness, halo, exposure, chroma, smooth, denoise)
 
 
-def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool, smooth: bool,
-                    max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict, detail: bool | None,
-                    brightness: float = 1.0, halo: float | None = None, chroma: int | None = None) -> None:
+def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool,
+                    smooth: bool | None, max_frames: int, threads: int, quiet: bool, single: bool, encoding: dict,
+                    detail: bool | None, brightness: float = 1.0, halo: float | None = None,
+                    chroma: int | None = None, denoise: bool | None = None) -> None:
     from .enhance.enhancer import Enhancer
+    from .enhance.recipes import resolve
     from .enhance.temporal import SmoothingConfig
     from .video.streams import VIDEO_SUFFIXES, is_video_path
     from .video.job import enhance_threads, enhance_video
 
-    enhancer = Enhancer.from_recipe(method, "video", weights=weights, threads=enhance_threads(method, threads),
-                                    backend=backend, brightness=brightness, halo=halo, chroma=chroma, detail=detail)
+    recipe = resolve(method, "video", halo=halo, chroma=chroma, detail=detail, smoothing=smooth, denoise=denoise)
+    enhancer = Enhancer.from_resolved(recipe, weights=weights, threads=enhance_threads(method, threads),
+                                      backend=backend, brightness=brightness)
     if single and is_video_path(output):
         jobs = [(sources[0], output)]
     elif single and output.suffix and not output.is_dir():
@@ -252,7 +260,8 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
     for src, dst in jobs:
         if Path(str(src)).exists() and Path(src).resolve() == dst.resolve():
             raise ValueError(f"{dst}: output would overwrite the input")
-        result = enhance_video(enhancer, src, dst, SmoothingConfig() if smooth else None, side, not quiet, max_frames,
+        result = enhance_video(enhancer, src, dst, SmoothingConfig() if recipe.smoothing else None, side, not quiet,
+                               max_frames,
                                notice=lambda m: typer.echo(f"note: {m}", err=True), **encoding)
         state = "interrupted; kept" if result.interrupted else "wrote"
         typer.echo(f"{state} {result.frames} frames to {dst} ({result.fps:.1f} FPS, {enhancer.backend})")
@@ -263,10 +272,11 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
 def _enhance_images(inputs: list[Path], output: Path, method: str, weights, backend: str, sequence: bool,
                     fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int, detail: bool | None,
                     brightness: float = 1.0, halo: float | None = None, exposure: bool = True,
-                    chroma: int | None = None) -> None:
+                    chroma: int | None = None, smooth: bool | None = None, denoise: bool | None = None) -> None:
     from rich.progress import Progress
 
     from .enhance.enhancer import Enhancer, plan_outputs
+    from .enhance.recipes import resolve
     from .io import ImageError, is_image_path
     from .enhance.temporal import TemporalSmoother
 
@@ -277,18 +287,20 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
                   if f.is_file() and not is_image_path(f) and not f.name.startswith(".")]
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
-    enhancer = Enhancer.from_recipe(method, "video" if sequence else "image", weights=weights, threads=threads,
-                                    backend=backend, tile=tile, brightness=brightness, halo=halo, chroma=chroma,
-                                    detail=detail, exposure=exposure)
+    recipe = resolve(method, "video" if sequence else "image", halo=halo, chroma=chroma, detail=detail,
+                     exposure=exposure, smoothing=smooth, denoise=denoise)
+    enhancer = Enhancer.from_resolved(recipe, weights=weights, threads=threads, backend=backend, tile=tile,
+                                      brightness=brightness)
     if len(jobs) > 1 or not jobs[0][1].suffix:
         output.mkdir(parents=True, exist_ok=True)
-    smoother = TemporalSmoother() if sequence else None
+    smoother = TemporalSmoother() if recipe.smoothing else None
+    denoiser = enhancer.denoiser()  # the frames of a --sequence are one video
     failed = 0
     with Progress(disable=quiet, transient=True) as bar:
         task = bar.add_task(f"{method}", total=len(jobs))
         for src, dst in jobs:
             try:
-                enhancer.enhance_file(src, dst, bits, smoother, max_pixels)
+                enhancer.enhance_file(src, dst, bits, smoother, max_pixels, denoiser)
             except ImageError as err:
                 failed += 1
                 if quiet:

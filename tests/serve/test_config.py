@@ -46,6 +46,8 @@ def test_a_full_config_is_read(tmp_path):
     ({"cameras": [_cam(halo=-1)]}, "cameras[0].halo"),
     ({"cameras": [_cam(chroma=-1)]}, "cameras[0].chroma"),
     ({"cameras": [_cam(chroma=2.5)]}, "cameras[0].chroma"),
+    ({"cameras": [_cam(denoise="yes")]}, "cameras[0].denoise"),
+    ({"cameras": [_cam(denoise=1)]}, "cameras[0].denoise"),
     ({"cameras": [_cam(colour="red")]}, "cameras[0].colour"),
     ({"cameras": [{"name": "x"}]}, "cameras[0].source"),
     ({"cameras": [_cam(name="../etc")]}, "cameras[0].name"),
@@ -184,3 +186,6 @@ def test_each_camera_carries_its_serve_recipe_resolved_at_load():
     assert CameraConfig("a", "x", method="fast").recipe == resolve("fast", "serve")
     assert CameraConfig("a", "x", method="student", chroma=0, halo=0.2).recipe == resolve("student", "serve",
                                                                                          chroma=0, halo=0.2)
+    assert CameraConfig("a", "x", method="fast").recipe.denoise  # the fast model denoises by default
+    assert not CameraConfig("a", "x", method="fast", denoise=False).recipe.denoise
+    assert CameraConfig("a", "x", method="clahe", denoise=True).recipe.denoise

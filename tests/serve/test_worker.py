@@ -4,7 +4,8 @@ import numpy as np
 
 from minelight.serve.config import CameraConfig
 from minelight.serve.shared import CameraStats
-from minelight.serve.worker import Backoff, CameraPipeline, NewestFrame, decode_loop, encode_jpeg
+from minelight.serve.worker import (Backoff, CameraLoop, CameraPipeline, NewestFrame, StopSignal, decode_loop,
+                                    encode_jpeg)
 
 
 def test_backoff_doubles_up_to_its_cap_and_resets():
@@ -45,6 +46,27 @@ def test_pipeline_resizes_and_enhances_a_dark_frame():
     out = pipeline.enhance(pipeline.resize(frame))
     assert out.shape == (48, 64, 3) and out.dtype == np.uint8 and out.mean() > frame.mean()
     assert encode_jpeg(out, 80)[:2] == b"\xff\xd8"
+
+
+def test_each_camera_denoises_on_its_own_and_a_reconnect_resets_it():
+    rng = np.random.default_rng(0)
+    scene = np.full((48, 64, 3), 30, np.uint8)
+    pipelines = [CameraPipeline(CameraConfig(name=n, source="x", method="fast")) for n in ("a", "b")]
+    assert all(p.denoiser is not None for p in pipelines) and pipelines[0].denoiser is not pipelines[1].denoiser
+    assert CameraPipeline(CameraConfig(name="c", source="x", method="fast", denoise=False)).denoiser is None
+    for _ in range(5):
+        pipelines[0].enhance(np.clip(scene + rng.normal(0, 4, scene.shape), 0, 255).astype(np.uint8))
+    assert pipelines[0].denoiser.counts.max() > 1 and pipelines[1].denoiser.estimate is None
+    stats = CameraStats()
+    try:
+        loop = CameraLoop(pipelines[0].cfg, None, None, stats, StopSignal())
+        loop.pipeline = pipelines[0]
+        loop.reconnecting()
+        assert pipelines[0].denoiser.estimate is None and stats.state == "reconnecting"
+        pipelines[0].enhance(scene)
+        assert pipelines[0].denoiser.resets == 2  # the first frame after the reconnect starts a new history
+    finally:
+        stats.close()
 
 
 def test_pipeline_takes_the_halo_guard_from_the_config_or_the_method():

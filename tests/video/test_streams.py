@@ -97,11 +97,11 @@ def test_ctrl_c_keeps_a_playable_file_of_the_frames_done(tmp_path):
     calls = []
     original = enhancer.enhance_array
 
-    def interrupt_on_fifth(img, smoother=None):
+    def interrupt_on_fifth(img, *state):  # state: the video's smoother and denoiser
         calls.append(1)
         if len(calls) == 5:
             raise KeyboardInterrupt
-        return original(img, smoother)
+        return original(img, *state)
 
     enhancer.enhance_array = interrupt_on_fifth
     result = enhance_video(enhancer, src, tmp_path / "out.mp4", progress=False)
@@ -113,7 +113,7 @@ def test_ctrl_c_keeps_a_playable_file_of_the_frames_done(tmp_path):
 def test_a_failure_mid_video_leaves_no_output(tmp_path):
     src = write_video(tmp_path / "in.mp4", frames=5)
     enhancer = Enhancer("gamma")
-    enhancer.enhance_array = lambda img, smoother=None: (_ for _ in ()).throw(RuntimeError("boom"))
+    enhancer.enhance_array = lambda img, *state: (_ for _ in ()).throw(RuntimeError("boom"))
     with pytest.raises(RuntimeError):
         enhance_video(enhancer, src, tmp_path / "out.mp4", progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]

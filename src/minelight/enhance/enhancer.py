@@ -28,6 +28,7 @@ from ..weights import WeightsError, model_header, shipped_weights
 from .brightness import adjust_brightness, check_brightness
 from .chroma import check_radius, reduce_colour_noise, view_chroma
 from .correction import apply_correction_array
+from .denoise import DenoiseConfig, TemporalDenoiser
 from .detail import DetailConfig, restore_detail
 from .exposure import apply_exposure, parse_weights
 from .halo import check_strength, guard_correction, reduce_halos
@@ -109,13 +110,17 @@ class Enhancer:
     ``chroma``.
     ``exposure``: apply the per-image exposure step whose coefficients the weights' header carries
     (:mod:`minelight.enhance.exposure`; key ``exposure``), after the colour-noise step; weights without them: no step.
+    ``denoise``: the temporal denoising of a video's frames before the method (:mod:`minelight.enhance.denoise`;
+    ``None`` = off); the state of each video is a :class:`TemporalDenoiser` from :meth:`denoiser`, passed to
+    :meth:`enhance_array` with each frame.
     """
 
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
                  backend: str = "auto", tile: int = 0, detail: DetailConfig | None = None,
                  brightness: float = 1.0, halo: float = 0.0, exposure: bool = False, chroma: int = 0,
-                 chroma_view: bool = False):
+                 chroma_view: bool = False, denoise: DenoiseConfig | None = None):
         self.tile = tile
+        self.denoise = denoise
         self.chroma = check_radius(chroma)
         if chroma_view and method != "fast":
             raise ValueError(f"chroma_view is the fast model's colour-noise step; {method!r} takes chroma=RADIUS")
@@ -151,10 +156,10 @@ class Enhancer:
     def from_recipe(cls, method: str = "student", mode: str = "image", *, weights: str | os.PathLike | None = None,
                     threads: int = 0, backend: str = "auto", tile: int = 0, brightness: float = 1.0,
                     halo: float | None = None, chroma: int | None = None, detail: bool | None = None,
-                    exposure: bool | None = None) -> Enhancer:
+                    exposure: bool | None = None, denoise: bool | None = None) -> Enhancer:
         """Exactly what ``minelight enhance`` (``mode`` ``image`` or ``video``) or ``serve`` (``serve``)
         applies for ``method``: its recipe (:mod:`minelight.enhance.recipes`) with these overrides."""
-        recipe = resolve(method, mode, halo=halo, chroma=chroma, detail=detail, exposure=exposure)
+        recipe = resolve(method, mode, halo=halo, chroma=chroma, detail=detail, exposure=exposure, denoise=denoise)
         return cls.from_resolved(recipe, weights=weights, threads=threads, backend=backend, tile=tile,
                                  brightness=brightness)
 
@@ -163,16 +168,29 @@ class Enhancer:
                       backend: str = "auto", tile: int = 0, brightness: float = 1.0) -> Enhancer:
         """The enhancer of an already resolved ``recipe`` (``serve`` resolves its cameras' recipes at load)."""
         return cls(recipe.method, weights, threads, backend, tile, DetailConfig() if recipe.detail else None,
-                   brightness, recipe.halo, recipe.exposure, recipe.chroma, recipe.chroma_view)
+                   brightness, recipe.halo, recipe.exposure, recipe.chroma, recipe.chroma_view,
+                   DenoiseConfig() if recipe.denoise else None)
 
-    def enhance_array(self, img: np.ndarray, smoother: TemporalSmoother | None = None) -> np.ndarray:
+    def denoiser(self) -> TemporalDenoiser | None:
+        """A fresh denoising state for one video or camera (``None`` when this enhancer does not denoise)."""
+        return TemporalDenoiser(self.denoise) if self.denoise is not None else None
+
+    def enhance_array(self, img: np.ndarray, smoother: TemporalSmoother | None = None,
+                      denoiser: TemporalDenoiser | None = None) -> np.ndarray:
         """``(H, W, 3)`` float RGB in [0, 1] -> same shape, float32 in [0, 1].
 
         ``smoother``: the state of a video (its previous frame and correction) for the ``fast`` method's
-        temporal smoothing; other methods process each frame on its own.
+        temporal smoothing; other methods process each frame on its own. ``denoiser``: the video's denoising
+        state (:meth:`denoiser`): the frame is denoised over time before the method.
         """
         img = check_image(img).astype(np.float32, copy=False)
-        out = self._enhance_fast(img, smoother) if self.method == "fast" else self._enhance_still(img)
+        lift = None
+        if denoiser is not None and self.method == "fast":  # the lift near black is taken out in the correction
+            img, lift = denoiser.update(img)
+        elif denoiser is not None:
+            img = denoiser(img)
+        out = self._enhance_fast(img, smoother, denoiser is not None, lift) if self.method == "fast" \
+            else self._enhance_still(img)
         out = out if self.detail is None else restore_detail(img, out, self.detail)
         halo = 0.0 if self.method == "fast" else self.halo  # the fast model's guard is inside its correction
         out = reduce_colour_noise(reduce_halos(img, out, halo), self.chroma)
@@ -208,10 +226,18 @@ class Enhancer:
             return self.tile
         return DEFAULT_TILE if img.shape[0] * img.shape[1] > AUTO_TILE_PIXELS else 0
 
-    def _enhance_fast(self, img: np.ndarray, smoother: TemporalSmoother | None) -> np.ndarray:
+    def _enhance_fast(self, img: np.ndarray, smoother: TemporalSmoother | None, denoised: bool = False,
+                      lift: np.ndarray | None = None) -> np.ndarray:
+        """``denoised``: ``img`` comes from the temporal denoiser, which replaces the smoother's output blend
+        (it averages more frames and leaves no trail; docs/notes/temporal_denoising.md). ``lift``: the
+        denoiser's lift near black ``(h', w', 3)`` (any size), to take out of ``img``: from the model's
+        low-resolution input, and from the frame through the correction's offset (``A (x - L) + b``)."""
         low_side = int(self.config["low_side"])
         h, w = low_resolution_size(img.shape[0], img.shape[1], low_side)
         low = _area_resize(img, h, w)
+        if lift is not None:
+            lift = _area_resize(lift, h, w)  # (h, w, 3)
+            low = np.maximum(low - lift, 0.0)
         previous = momentum = None
         if smoother is not None:  # motion is measured on a copy at least as fine as the correction
             mh, mw = low_resolution_size(img.shape[0], img.shape[1], max(low_side, smoother.config.motion_side))
@@ -220,21 +246,26 @@ class Enhancer:
         if previous is None or previous.shape[-2:] != (h, w):  # no history of this size: nothing to blend
             previous, momentum = np.zeros((1, 6, h, w), np.float32), np.zeros((h, w), np.float32)
         (correction,) = self.runner(_nchw(low), previous, momentum[None, None])
-        out = apply_correction_array(guard_correction(low, correction, self.halo),
-                                     view_chroma(img) if self.chroma_view else img)
+        applied = guard_correction(low, correction, self.halo)
+        if lift is not None:  # A x + (b - A L): the lift leaves the full frame at no full-size cost
+            applied = applied.copy()
+            applied[0, 3:] -= applied[0, :3] * lift.transpose(2, 0, 1)
+        out = apply_correction_array(applied, view_chroma(img) if self.chroma_view else img)
         if smoother is not None:
             smoother.correction = correction
-            out = smoother.smooth_output(out, fine_momentum)
+            if not denoised:
+                out = smoother.smooth_output(out, fine_momentum)
         return out
 
     def enhance_file(self, src: str | os.PathLike, dst: str | os.PathLike, bits: int = 8,
-                     smoother: TemporalSmoother | None = None, max_pixels: int = MAX_PIXELS) -> None:
+                     smoother: TemporalSmoother | None = None, max_pixels: int = MAX_PIXELS,
+                     denoiser: TemporalDenoiser | None = None) -> None:
         """Read ``src`` (refusing images over ``max_pixels``), enhance, write ``dst`` (atomically; the format
         follows ``dst``'s suffix)."""
         src, dst = Path(src), Path(dst)
         if dst.exists() and src.resolve() == dst.resolve():
             raise ImageError(f"{dst}: output would overwrite the input")
-        write_image(dst, self.enhance_array(read_image(src, max_pixels), smoother), bits=bits)
+        write_image(dst, self.enhance_array(read_image(src, max_pixels), smoother, denoiser), bits=bits)
 
 
 def plan_outputs(inputs: list[str | os.PathLike], out: str | os.PathLike,

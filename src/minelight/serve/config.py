@@ -19,6 +19,7 @@
     brightness = 1.2            # 1 = as the method makes it; above 1 brighter (0.25-4)
     halo = 0.5                  # halo guard strength 0-1 (0 = off; default: the method's, docs/notes/halos.md)
     chroma = 4                  # colour-noise step radius, px (0 = off; default for fast: chroma from a 320-px view)
+    denoise = false             # temporal denoising of the frames (default: the method's; on for fast)
     publish = "rtsp://127.0.0.1:8554/roadway-3-enhanced"   # optional: push H.264 to a media server
 
 Every error is a :class:`ConfigError` whose one line names the field and the problem. Values are checked
@@ -72,14 +73,15 @@ class CameraConfig:
     brightness: float = 1.0  # output brightness 0.25-4 (1 = as the method makes it; minelight.enhance.brightness)
     halo: float | None = None  # halo guard strength 0-1 (0 = off); None = the method's default (minelight.enhance.halo)
     chroma: int | None = None  # colour-noise radius in px (0 = off); None = the method's default on video (chroma.py)
+    denoise: bool | None = None  # temporal denoising (minelight.enhance.denoise); None = the method's serve default
     jpeg_quality: int = 80  # MJPEG / snapshot quality (1-100)
     threads: int = 1  # enhancement threads of this camera's process
-    # the steps after the network, resolved once from the method's serve recipe and halo / chroma above
+    # the steps around the network, resolved once from the method's serve recipe and halo / chroma / denoise above
     # (minelight.enhance.recipes); camera processes take it as it is
     recipe: Recipe = field(init=False, repr=False)
 
     def __post_init__(self):
-        self.recipe = resolve(self.method, "serve", halo=self.halo, chroma=self.chroma)
+        self.recipe = resolve(self.method, "serve", halo=self.halo, chroma=self.chroma, denoise=self.denoise)
 
 
 @dataclass
@@ -114,6 +116,8 @@ def _check_fields(where: str, table: dict, cls) -> dict:
                               f"got {value!r}")
         if kind == "float" and not math.isfinite(value):
             raise ConfigError(f"{where}.{key}: expected a finite number, got {value!r}")
+        if kind == "bool" and not isinstance(value, bool):
+            raise ConfigError(f"{where}.{key}: expected true or false, got {value!r}")
         if kind == "str" and not isinstance(value, str):
             raise ConfigError(f"{where}.{key}: expected a string, got {value!r}")
         out[key] = float(value) if kind == "float" else value

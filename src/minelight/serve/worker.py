@@ -1,7 +1,7 @@
 """One camera's process: decode, enhance, encode, publish; reconnect on its own.
 
 A decoding thread reads the source and hands over only the newest frame (:class:`NewestFrame`); the
-enhancing loop takes it, enhances it (temporal smoothing per camera for the fast model), encodes a JPEG
+enhancing loop takes it, enhances it (temporal denoising and smoothing per camera, reset on a reconnect), encodes a JPEG
 into the camera's :class:`~minelight.serve.shared.FrameSlot` and, if configured, pushes H.264 to a media
 server. When enhancing is slower than the camera, the frames in between are dropped and counted, so
 latency never grows. When the source fails or ends, the camera reconnects with capped exponential
@@ -171,7 +171,7 @@ def decode_loop(reader, newest: NewestFrame, stats: CameraStats, stop: threading
 
 
 class CameraPipeline:
-    """Enhancement state of one camera: the enhancer, its temporal smoother, the output size."""
+    """Enhancement state of one camera: the enhancer, its temporal smoother and denoiser, the output size."""
 
     def __init__(self, cfg: CameraConfig):
         from ..enhance.enhancer import Enhancer
@@ -180,6 +180,13 @@ class CameraPipeline:
         self.cfg = cfg
         self.enhancer = Enhancer.from_resolved(cfg.recipe, threads=cfg.threads, brightness=cfg.brightness)
         self.smoother = TemporalSmoother() if cfg.recipe.smoothing else None
+        self.denoiser = self.enhancer.denoiser()  # None unless the recipe denoises
+
+    def reset(self) -> None:
+        """Forget the temporal state (a reconnect: the next frame may show another scene or exposure)."""
+        for state in (self.smoother, self.denoiser):
+            if state is not None:
+                state.reset()
 
     def resize(self, frame: np.ndarray) -> np.ndarray:
         """``frame`` at the configured output size (uint8 ``(H, W, 3)``)."""
@@ -191,7 +198,7 @@ class CameraPipeline:
         """uint8 RGB ``(H, W, 3)`` -> enhanced uint8 RGB of the same shape."""
         from ..io import from_uint8, to_uint8
 
-        return to_uint8(self.enhancer.enhance_array(from_uint8(frame), self.smoother))
+        return to_uint8(self.enhancer.enhance_array(from_uint8(frame), self.smoother, self.denoiser))
 
 
 def encode_jpeg(frame: np.ndarray, quality: int) -> bytes:
@@ -294,8 +301,8 @@ class CameraLoop:
         self.stats.state = "reconnecting"
         self.stats["fps"] = 0.0
         self.fps.reset()
-        if self.pipeline is not None and self.pipeline.smoother is not None:
-            self.pipeline.smoother.reset()
+        if self.pipeline is not None:
+            self.pipeline.reset()
 
     def serve_once(self) -> bool:
         """Open the source, serve its frames until it ends, fails, falls silent or ``stop`` is set.

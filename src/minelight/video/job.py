@@ -84,7 +84,8 @@ def enhance_video(enhancer: Enhancer, source: str | os.PathLike, output: str | o
                   notice: Callable[[str], None] = lambda message: None, preset: str = "ultrafast",
                   crf: int = 20) -> VideoJobResult:
     """Enhance every frame of ``source`` into ``output`` (H.264). ``smoothing``: temporal smoothing of the
-    fast model's correction and output (``None``: each frame on its own). ``max_frames`` > 0 stops after
+    fast model's correction and output (``None``: each frame on its own); temporal denoising follows the
+    enhancer (:meth:`Enhancer.denoiser`). ``max_frames`` > 0 stops after
     that many. ``preset``/``crf``: x264 speed preset (``ultrafast`` keeps up with real time on 2 cores;
     slower presets make smaller files) and quality.
 
@@ -99,6 +100,7 @@ def enhance_video(enhancer: Enhancer, source: str | os.PathLike, output: str | o
         width = reader.width * (2 if show_side_by_side else 1)
         writer = VideoWriter(output, width, reader.height, reader.fps, crf=crf, preset=preset)
         smoother = TemporalSmoother(smoothing) if smoothing is not None else None
+        denoiser = enhancer.denoiser()  # the recipe's temporal denoising (None: off), fresh for each video
         total = reader.frames if not max_frames else min(max_frames, reader.frames or max_frames)
         columns = [TextColumn(enhancer.method), BarColumn(), TextColumn("{task.completed} frames"),
                    TextColumn("{task.fields[fps]:.1f} FPS"),
@@ -124,7 +126,7 @@ def enhance_video(enhancer: Enhancer, source: str | os.PathLike, output: str | o
             with Progress(*columns, disable=not progress, transient=True) as bar:
                 task = bar.add_task("video", total=total, fps=0.0)
                 while (frame := decoded.get()) is not _END:
-                    out = to_uint8(enhancer.enhance_array(from_uint8(frame), smoother))
+                    out = to_uint8(enhancer.enhance_array(from_uint8(frame), smoother, denoiser))
                     if encoder.error is not None:
                         break
                     _put(encoded, side_by_side(frame, out) if show_side_by_side else out, encoder)
