@@ -5,24 +5,38 @@
     with ray_connection("10.0.0.5:6379"):    # the head node of a running cluster (ray start --head)
         ...
 
-``auto`` follows Ray's own rule for finding a running cluster (the ``RAY_ADDRESS`` variable, else the
-latest cluster started on this machine with ``ray start``); with none running it starts a cluster on this
-machine with all its cores, bound to 127.0.0.1, for this run only. Ray is imported here, never at the
-package's import.
+``auto`` connects to the cluster in ``RAY_ADDRESS``, else to the one last started on this machine with
+``ray start`` (:func:`running_cluster`); with none running it starts a cluster on this machine with all its
+cores, on loopback only, for this run. Ray is imported here, never at the package's import.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class ClusterError(OSError):
     """No cluster could be reached or started, or its workers could not start; the message says why (an
     OSError, so that the command line reports it as one ``error:`` line)."""
+
+
+# A cluster started for one run listens on loopback only. Ray replaces 127.0.0.1 (and "localhost") by the
+# machine's network address wherever it meets it, so the run-only cluster takes another loopback address
+# (on Linux all of 127.0.0.0/8 is loopback; Ray clusters run on Linux only).
+LOOPBACK = "127.0.0.2"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -49,6 +63,21 @@ def alive_nodes(ray) -> list[dict]:
     return [n for n in ray.nodes() if n.get("Alive")]
 
 
+def running_cluster() -> str | None:
+    """The address ``--ray auto`` connects to: ``RAY_ADDRESS`` if set, else the cluster last started on this
+    machine with ``ray start`` (Ray records it in ``ray/ray_current_cluster`` under ``RAY_TMPDIR``, else
+    ``TMPDIR``, else ``/tmp``; ``ray stop`` removes it), else None: no cluster is running. (Ray's own
+    ``address="auto"`` also takes any Ray process it finds running on the machine, which on a shared
+    machine may be someone else's.)"""
+    if os.environ.get("RAY_ADDRESS"):
+        return os.environ["RAY_ADDRESS"]
+    temp = os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
+    try:
+        return (Path(temp) / "ray" / "ray_current_cluster").read_text().strip() or None
+    except OSError:
+        return None
+
+
 @contextlib.contextmanager
 def ray_connection(address: str = "auto") -> Iterator[Connection]:
     """Connect this process to the cluster at ``address`` (``auto``: see the module's docstring) and
@@ -57,20 +86,22 @@ def ray_connection(address: str = "auto") -> Iterator[Connection]:
     if ray.is_initialized():
         raise ClusterError("this process is already connected to a Ray cluster")
     quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
-    started = False
+    target = running_cluster() if address == "auto" else address
+    started = target is None
     try:
-        try:
-            ray.init(address=address, **quiet)
-        except ConnectionError as err:
-            if address != "auto":
-                raise ClusterError(f"cannot connect to the Ray cluster at {address}: {err}") from None
+        if started:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # a run-only cluster sends no usage reports
-            ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
-            started = True
-    except ClusterError:
-        raise
-    except (ValueError, RuntimeError) as err:  # e.g. a malformed address
-        raise ClusterError(f"cannot connect to the Ray cluster at {address}: {str(err).splitlines()[0]}") from None
+            ray.init(address="local", include_dashboard=False, _node_ip_address=LOOPBACK, **quiet)
+        else:
+            host = target.rsplit(":", 1)[0].strip("[]") if ":" in target else ""
+            if _is_loopback(host):  # a cluster on this machine's loopback: this driver joins it there
+                quiet["_node_ip_address"] = host
+            ray.init(address=target, **quiet)
+    except (ConnectionError, ValueError, RuntimeError) as err:  # no cluster there, a malformed address, ...
+        ray.shutdown()  # whatever part of it started
+        where = "on this machine" if started else f"at {target}"
+        raise ClusterError(f"cannot {'start' if started else 'connect to'} the Ray cluster {where}: "
+                           f"{str(err).strip().splitlines()[0]}") from None
     try:
         nodes = alive_nodes(ray)
         cpus = int(sum(n["Resources"].get("CPU", 0) for n in nodes))
