@@ -235,9 +235,8 @@ def run_on_cluster(address: str, images: list[tuple[Path, Path]], videos: list[t
                     bar.advance(task, len(done))
         except KeyboardInterrupt:
             run.interrupted = True
-    if not run.interrupted:
-        for path in leftovers([d for _, d in images + videos]):  # left by a worker on a node that was lost
-            path.unlink(missing_ok=True)
+    for path in leftovers([d for _, d in images + videos]):  # left by a worker that was stopped or lost
+        path.unlink(missing_ok=True)
     return run
 
 
