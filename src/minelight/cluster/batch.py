@@ -267,6 +267,8 @@ def enhance_on_cluster(address: str, inputs: list[Path], output: Path, *, recipe
         others = [f.name for f in folder.iterdir() if f.is_file() and not is_image_path(f) and not f.name.startswith(".")]
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
+    if recipe.get("weights") is not None:  # the workers do not share our working folder
+        recipe = dict(recipe, weights=Path(recipe["weights"]).resolve())
     for mode, jobs in (("video", video_jobs), ("image", image_jobs)):
         if jobs:  # wrong options or weights fail here, with the message a run on one machine gives
             Enhancer.from_recipe(mode=mode, **recipe_for(recipe, mode))
