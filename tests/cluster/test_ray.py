@@ -124,6 +124,21 @@ def test_a_bad_file_fails_the_job_with_one_line_and_the_rest_are_written(tmp_pat
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["im000.png", "im001.png", "im002.png"]
 
 
+def test_relative_paths_and_weights_are_those_of_the_folder_the_command_runs_in(tmp_path, cluster):
+    from minelight.weights import shipped_weights
+
+    nodes, _, env = cluster
+    _images(tmp_path / "in", 2)
+    (tmp_path / "w").mkdir()
+    for suffix in (".safetensors", ".onnx"):
+        shutil.copy(shipped_weights("student").with_suffix(suffix), tmp_path / "w" / f"mine{suffix}")
+    args = ["enhance", "in", "--weights", "w/mine.safetensors", "--brightness", "1.5", "--quiet", "-o"]
+    assert _minelight(*args, "local", env=env, cwd=tmp_path).returncode == 0
+    run = _minelight(*args, "ray", "--ray", nodes.address, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    _same_files(tmp_path / "local", tmp_path / "ray")
+
+
 def test_ray_auto_with_no_cluster_running_starts_one_for_the_run_and_stops_it(tmp_path):
     folder = tempfile.mkdtemp(prefix="mlray")  # no cluster recorded here: auto must start one
     try:
