@@ -218,3 +218,23 @@ def test_a_node_lost_mid_run_loses_no_output(tmp_path, cluster):
     assert proc.returncode == 0, stderr
     assert "48 of 48 outputs written" in stdout and "on 2 node(s)" in stdout, stdout
     _same_files(local, out)  # also: no temporary files left
+
+
+@pytest.mark.parametrize("address, message", [
+    ("127.0.0.2:1", "cannot connect to the Ray cluster at 127.0.0.2:1: nothing answers there"),
+    ("nonsense", "nonsense: give the head node's address as HOST:PORT"),
+])
+def test_a_wrong_address_is_one_error_line_at_once(tmp_path, address, message):
+    folder = tempfile.mkdtemp(prefix="mlray")
+    try:
+        _images(tmp_path / "in", 1)
+        start = time.monotonic()
+        run = _minelight("enhance", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--ray", address,
+                         env=_private_ray_env(folder), timeout=60)
+        assert time.monotonic() - start < 30
+        assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+        errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and message in errors[0], run.stderr
+        assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

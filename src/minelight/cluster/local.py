@@ -16,6 +16,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,24 @@ def running_cluster() -> str | None:
         return None
 
 
+def _host_port(address: str) -> tuple[str, int | None]:
+    """``host:port``, ``[v6]:port`` or ``ray://host:port`` -> (host, port); a port that is not a number: None."""
+    rest = address.split("://", 1)[-1]
+    host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    return host.strip("[]"), int(port) if port.isdigit() else None
+
+
+def _check_answers(address: str, host: str, port: int | None, timeout_s: float = 5.0) -> None:
+    """Fail fast when nothing listens at the address (Ray itself keeps retrying for minutes)."""
+    if port is None:
+        raise ClusterError(f"{address}: give the head node's address as HOST:PORT (e.g. 10.0.0.5:6379), or auto")
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as err:
+        raise ClusterError(f"cannot connect to the Ray cluster at {address}: nothing answers there "
+                           f"({err.strerror or err}); is it running (ray start --head)?") from None
+
+
 @contextlib.contextmanager
 def ray_connection(address: str = "auto") -> Iterator[Connection]:
     """Connect this process to the cluster at ``address`` (``auto``: see the module's docstring) and
@@ -93,7 +112,8 @@ def ray_connection(address: str = "auto") -> Iterator[Connection]:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # a run-only cluster sends no usage reports
             ray.init(address="local", include_dashboard=False, _node_ip_address=LOOPBACK, **quiet)
         else:
-            host = target.rsplit(":", 1)[0].strip("[]") if ":" in target else ""
+            host, port = _host_port(target)
+            _check_answers(target, host, port)
             if _is_loopback(host):  # a cluster on this machine's loopback: this driver joins it there
                 quiet["_node_ip_address"] = host
             ray.init(address=target, **quiet)
