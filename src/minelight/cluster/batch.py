@@ -76,6 +76,8 @@ class EnhanceWorker:
                 done.append((dst, None))
             except (ValueError, OSError) as err:  # ImageError is a ValueError
                 done.append((dst, _failure(err)))
+            except Exception as err:  # noqa: BLE001 - anything else fails this file, not the batch
+                done.append((dst, f"{src}: {type(err).__name__}: {_failure(err)}"))
         return done
 
     def video(self, src: str, dst: str, smooth: bool, side: bool, max_frames: int,
@@ -91,6 +93,8 @@ class EnhanceWorker:
                                    max_frames, **encoding)
         except (ValueError, OSError) as err:  # VideoError is a ValueError
             return dst, 0, 0.0, _failure(err)
+        except Exception as err:  # noqa: BLE001 - anything else fails this video, not the run
+            return dst, 0, 0.0, f"{src}: {type(err).__name__}: {_failure(err)}"
         if result.interrupted:  # a stopped worker keeps no partial video: the rerun makes it whole
             Path(dst).unlink(missing_ok=True)
             return dst, 0, 0.0, f"{dst}: interrupted"
