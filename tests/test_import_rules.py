@@ -16,11 +16,12 @@ ALLOWED = {
     "enhance": BASE | {"enhance", "baselines"},
     "video": BASE | {"video", "enhance"},
     "serve": BASE | {"serve", "enhance", "video"},
+    "cluster": BASE | {"cluster", "enhance", "video"},
     "data": BASE | {"data"},
     "train": BASE | {"train", "models", "data", "metrics"},
     "evaluate": BASE | {"evaluate", "enhance", "metrics", "data", "train", "models", "baselines"},
 }
-INFERENCE = ("enhance", "video", "serve")
+INFERENCE = ("enhance", "video", "serve", "cluster")
 
 
 def _imports(path: Path, lazy: bool) -> set[str]:
@@ -64,3 +65,15 @@ def test_inference_modules_do_not_import_torch_at_module_level():
             modules = {a.name for n in body if isinstance(n, ast.Import) for a in n.names}
             modules |= {n.module or "" for n in body if isinstance(n, ast.ImportFrom)}
             assert not {m.split(".")[0] for m in modules} & {"torch", "kornia", "safetensors"}, path
+
+
+def test_ray_is_imported_only_by_the_cluster_path_and_never_at_module_level():
+    """The plain install has no Ray: only ``minelight.cluster`` uses it, inside its functions."""
+    for layer, path in _layers() + [("", p) for p in PACKAGE.glob("*.py")]:
+        tree = ast.parse(path.read_text())
+        top = {a.name.split(".")[0] for n in tree.body if isinstance(n, ast.Import) for a in n.names}
+        top |= {(n.module or "").split(".")[0] for n in tree.body if isinstance(n, ast.ImportFrom)}
+        anywhere = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        anywhere |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert "ray" not in top, path
+        assert "ray" not in anywhere or layer == "cluster", path

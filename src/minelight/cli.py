@@ -215,6 +215,9 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             bits: int = typer.Option(8, "--bits", help="8, or 16 for PNG/TIFF output."),
             threads: int = typer.Option(0, "--threads", help="Enhancement threads; 0 = automatic (videos with "
                                         "the fast model: half the cores, beside decoding and encoding)."),
+            ray: Optional[str] = typer.Option(None, "--ray", help="Run on a Ray cluster: auto (a running one, else "
+                                              "this machine's cores for the run) or the head's ADDRESS; skips "
+                                              "outputs that exist (docs/cluster.md; the [cluster] extra)."),
             quiet: bool = QuietOpt):
     """Enhance images, folders, videos or a live stream; output names mirror input names."""
     from .video.streams import is_video_path
@@ -222,6 +225,15 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
     inputs = list(inputs or [])
     if source is None and not inputs:
         raise ValueError("give images, folders or videos to enhance, or --source")
+    if ray is not None:
+        from .cluster.batch import enhance_on_cluster
+
+        return enhance_on_cluster(ray, inputs, output, source=source, sequence=sequence, fmt=fmt, bits=bits,
+                                  max_pixels=max_pixels, smooth=smooth, side=side, max_frames=max_frames,
+                                  encoding={"preset": preset, "crf": crf}, quiet=quiet, recipe=dict(
+                                      method=method, weights=weights, backend=backend, tile=tile,
+                                      brightness=brightness, halo=halo, chroma=chroma, detail=detail,
+                                      exposure=exposure))
     videos = [p for p in inputs if is_video_path(p) and not p.is_dir()]
     images = [p for p in inputs if p not in videos]
     if source is not None or videos:

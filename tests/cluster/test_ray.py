@@ -1,0 +1,241 @@
+"""``minelight enhance --ray`` on a real Ray cluster of two nodes on this machine's loopback.
+
+The cluster (``ray.cluster_utils.Cluster``: a head and a worker node, one CPU each, on 127.0.0.2) lives in a
+private Ray temp folder, so no other Ray on the machine sees it or is seen; the command runs as its own
+process, as a user runs it. The tests stop only the nodes they started. Skipped without Ray."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+from ray.cluster_utils import Cluster  # noqa: E402
+
+from minelight.io import write_image  # noqa: E402
+
+from ..conftest import scene, write_video  # noqa: E402
+
+LOOPBACK = "127.0.0.2"  # see minelight.cluster.local.LOOPBACK
+
+
+def _private_ray_env(folder: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env.update(RAY_TMPDIR=folder, RAY_USAGE_STATS_ENABLED="0")
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env["PYTHONPATH"] = os.pathsep.join([src] + [p for p in [env.get("PYTHONPATH")] if p])
+    return env
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """(cluster, its worker node, the environment that points Ray at it)."""
+    folder = tempfile.mkdtemp(prefix="mlray")  # short: Ray's socket paths live under it
+    env = _private_ray_env(folder)
+    saved = {k: os.environ.get(k) for k in ("RAY_TMPDIR", "RAY_USAGE_STATS_ENABLED", "RAY_ADDRESS")}
+    os.environ.update(RAY_TMPDIR=folder, RAY_USAGE_STATS_ENABLED="0")
+    os.environ.pop("RAY_ADDRESS", None)
+    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "node_ip_address": LOOPBACK,
+                                                          "include_dashboard": False})
+    try:
+        worker = nodes.add_node(num_cpus=1, node_ip_address=LOOPBACK)
+        nodes.wait_for_nodes()
+        yield nodes, worker, env
+    finally:
+        nodes.shutdown()
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _minelight(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "minelight.cli", *args], env=env, capture_output=True, text=True,
+                          **kwargs)
+
+
+def _images(folder: Path, count: int, size: tuple[int, int] = (60, 84)) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        write_image(folder / f"im{i:03d}.png", scene(*size, seed=i))
+    return folder
+
+
+def _same_files(a: Path, b: Path) -> None:
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    for n in names:
+        assert (a / n).read_bytes() == (b / n).read_bytes(), n
+
+
+def _ray_processes(folder: str) -> list[int]:
+    """Processes whose command line names ``folder`` (Ray's own processes of a cluster kept there)."""
+    pids = []
+    for p in Path("/proc").iterdir():
+        try:
+            if p.name.isdigit() and folder.encode() in (p / "cmdline").read_bytes():
+                pids.append(int(p.name))
+        except OSError:
+            pass
+    return pids
+
+
+def test_cluster_writes_the_same_files_as_one_machine_and_a_rerun_finishes_what_is_missing(tmp_path, cluster):
+    nodes, _, env = cluster
+    images = _images(tmp_path / "in", 10)
+    clip = write_video(tmp_path / "clip.mp4", frames=6)
+    local = _minelight("enhance", str(images), str(clip), "-o", str(tmp_path / "local"), "--quiet", env=env)
+    assert local.returncode == 0, local.stderr
+    out = tmp_path / "ray"
+    run = _minelight("enhance", str(images), str(clip), "-o", str(out), "--ray", nodes.address, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "11 of 11 outputs written" in run.stdout and "on 2 node(s)" in run.stdout, run.stdout
+    _same_files(tmp_path / "local", out)
+
+    # a crash left one output missing and temporary files behind: the rerun redoes that one only
+    (out / "im003.png").unlink()
+    (out / ".im003.png.abcd_123.part").write_bytes(b"half")
+    (out / ".clip.partial.mp4").write_bytes(b"half")
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if not p.name.startswith(".")}
+    again = _minelight("enhance", str(images), str(clip), "-o", str(out), "--ray", nodes.address, "--quiet", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "11 of 11 outputs written" in again.stdout and "10 already there" in again.stdout, again.stdout
+    _same_files(tmp_path / "local", out)
+    after = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert {n for n in after if after[n] != before.get(n)} == {"im003.png"}
+
+
+def test_a_bad_file_fails_the_job_with_one_line_and_the_rest_are_written(tmp_path, cluster):
+    nodes, _, env = cluster
+    images = _images(tmp_path / "in", 3)
+    (images / "broken.png").write_bytes(b"not a png")
+    run = _minelight("enhance", str(images), "-o", str(tmp_path / "out"), "-m", "clahe", "--ray", nodes.address,
+                     "--quiet", env=env)
+    assert run.returncode == 1
+    assert [line for line in run.stderr.splitlines() if line.startswith("error:")] == [
+        f"error: {images / 'broken.png'}: not a readable image (corrupt or unsupported format)"], run.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["im000.png", "im001.png", "im002.png"]
+
+
+def test_relative_paths_and_weights_are_those_of_the_folder_the_command_runs_in(tmp_path, cluster):
+    from minelight.weights import shipped_weights
+
+    nodes, _, env = cluster
+    _images(tmp_path / "in", 2)
+    (tmp_path / "w").mkdir()
+    for suffix in (".safetensors", ".onnx"):
+        shutil.copy(shipped_weights("student").with_suffix(suffix), tmp_path / "w" / f"mine{suffix}")
+    args = ["enhance", "in", "--weights", "w/mine.safetensors", "--brightness", "1.5", "--quiet", "-o"]
+    assert _minelight(*args, "local", env=env, cwd=tmp_path).returncode == 0
+    run = _minelight(*args, "ray", "--ray", nodes.address, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    _same_files(tmp_path / "local", tmp_path / "ray")
+
+
+def test_ray_auto_with_no_cluster_running_starts_one_for_the_run_and_stops_it(tmp_path):
+    folder = tempfile.mkdtemp(prefix="mlray")  # no cluster recorded here: auto must start one
+    try:
+        env = _private_ray_env(folder)
+        images = _images(tmp_path / "in", 3)
+        local = _minelight("enhance", str(images), "-o", str(tmp_path / "local"), "-m", "fast", "--quiet", env=env)
+        assert local.returncode == 0, local.stderr
+        run = _minelight("enhance", str(images), "-o", str(tmp_path / "ray"), "-m", "fast", "--ray", "auto",
+                         "--quiet", env=env)
+        assert run.returncode == 0, run.stderr
+        assert "on 1 node(s)" in run.stdout, run.stdout
+        _same_files(tmp_path / "local", tmp_path / "ray")
+        deadline = time.monotonic() + 20
+        while _ray_processes(folder) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _ray_processes(folder), "the run's cluster is still running"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_for(folder: Path, count: int, proc: subprocess.Popen, timeout: float = 180) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = len([p for p in folder.glob("*.png")]) if folder.is_dir() else 0
+        if done >= count:
+            return done
+        time.sleep(0.05)
+    raise AssertionError(f"{count} outputs not written in time ({proc.poll()=})")
+
+
+def test_ctrl_c_keeps_only_complete_outputs_and_a_rerun_finishes(tmp_path, cluster):
+    nodes, _, env = cluster
+    images = _images(tmp_path / "in", 60, (180, 240))  # enough work that Ctrl-C lands mid-run on a fast machine
+    out = tmp_path / "ray"
+    proc = subprocess.Popen([sys.executable, "-m", "minelight.cli", "enhance", str(images), "-o", str(out),
+                             "--ray", nodes.address, "--quiet"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(out, 3, proc)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "run the same command again to finish" in stderr
+    local = tmp_path / "local"
+    assert _minelight("enhance", str(images), "-o", str(local), "--quiet", env=env).returncode == 0
+    written = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert 3 <= len(written) < 60
+    for p in written:  # every visible output is complete
+        assert p.read_bytes() == (local / p.name).read_bytes(), p.name
+    again = _minelight("enhance", str(images), "-o", str(out), "--ray", nodes.address, "--quiet", env=env)
+    assert again.returncode == 0, again.stderr
+    _same_files(local, out)
+
+
+@pytest.mark.parametrize("address, message", [
+    ("127.0.0.2:1", "cannot connect to the Ray cluster at 127.0.0.2:1: nothing answers there"),
+    ("nonsense", "nonsense: give the head node's address as HOST:PORT"),
+])
+def test_a_wrong_address_is_one_error_line_at_once(tmp_path, address, message):
+    folder = tempfile.mkdtemp(prefix="mlray")
+    try:
+        _images(tmp_path / "in", 1)
+        start = time.monotonic()
+        run = _minelight("enhance", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--ray", address,
+                         env=_private_ray_env(folder), timeout=60)
+        assert time.monotonic() - start < 30
+        assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+        errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and message in errors[0], run.stderr
+        assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_node_lost_mid_run_loses_no_output(tmp_path, cluster):
+    """(Last in this file: it removes the worker node.)"""
+    nodes, worker, env = cluster
+    images = _images(tmp_path / "in", 96, (180, 240))  # enough work that the loss lands mid-run on a fast machine
+    local = tmp_path / "local"
+    assert _minelight("enhance", str(images), "-o", str(local), "--quiet", env=env).returncode == 0
+    out = tmp_path / "ray"
+    proc = subprocess.Popen([sys.executable, "-m", "minelight.cli", "enhance", str(images), "-o", str(out),
+                             "--ray", nodes.address, "--quiet"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(out, 4, proc)
+        nodes.remove_node(worker, allow_graceful=False)
+        done_at_loss = len(list(out.glob("*.png")))
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert done_at_loss < 96, "the run ended before the node was removed"
+    assert proc.returncode == 0, stderr
+    assert "96 of 96 outputs written" in stdout and "on 2 node(s)" in stdout, stdout
+    _same_files(local, out)  # also: no temporary files left
+
