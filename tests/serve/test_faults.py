@@ -18,6 +18,9 @@ from minelight.serve.shared import SHM_DIR, sweep_stale
 from .helpers import ServeProcess, free_port, wait_for, write_clip
 
 
+SEGMENTS_PER_CAMERA = 4  # two frame slots, the counters and the live view's packet ring
+
+
 def segments(pid: int) -> list[str]:
     """The shared-memory segments that the gateway with this pid made."""
     return sorted(p.name for p in SHM_DIR.glob(f"minelight_{pid}_*"))
@@ -55,7 +58,7 @@ def test_sigterm_after_a_camera_process_was_killed_and_restarted_stops_everythin
         os.kill(killed, signal.SIGKILL)
         wait_for(lambda: server.camera("long")["pid"] not in (0, killed) and server.states()["long"] == "live", 90)
         pids = camera_pids(server)
-        assert len(segments(server.proc.pid)) == 6  # two frame slots and the counters per camera
+        assert len(segments(server.proc.pid)) == 2 * SEGMENTS_PER_CAMERA
         code, _ = server.terminate(timeout=10)  # exits within 10 s ...
         wait_for(lambda: all(gone(p) for p in pids), 10)  # ... and so do its camera processes
     finally:
@@ -102,11 +105,11 @@ def test_a_killed_gateway_leaves_no_camera_and_the_next_one_frees_its_memory(tmp
         first.proc.wait(10)
     finally:
         first.stop()
-    assert len(left) == 3 and segments(first.proc.pid) == left  # nobody could free them ...
+    assert len(left) == SEGMENTS_PER_CAMERA and segments(first.proc.pid) == left  # nobody could free them ...
     second = ServeProcess(["--source", clips["long"], "--port", "0"], tmp_path / "second.log")
     try:
         assert segments(first.proc.pid) == []  # ... until the next gateway started
-        assert "removed 3 shared-memory segment(s)" in second.log()
+        assert f"removed {SEGMENTS_PER_CAMERA} shared-memory segment(s)" in second.log()
         wait_for(lambda: second.states()["long"] == "live", 90)
         pids = camera_pids(second)
         os.kill(second.proc.pid, signal.SIGKILL)  # the gateway alone: its camera processes stop by themselves
