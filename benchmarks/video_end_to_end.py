@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="enhancement threads (0: as `minelight enhance` picks)")
     ap.add_argument("--preset", default="ultrafast", help="x264 preset of the output (the input is veryfast)")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--no-denoise", action="store_true", help="without the temporal denoiser (on for fast on video)")
     ap.add_argument("--chroma", type=int, help="colour-noise radius (default: the method's, as `minelight enhance`)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -47,7 +48,8 @@ def main() -> None:
             decoded = sum(1 for _ in reader)
         decode_s = time.perf_counter() - t0
         enhancer = Enhancer.from_recipe(args.method, "video", threads=enhance_threads(args.method, args.threads),
-                                        backend=args.backend, chroma=args.chroma)  # as `minelight enhance` on a video
+                                        backend=args.backend, chroma=args.chroma,
+                                        denoise=False if args.no_denoise else None)  # as `minelight enhance` on a video
         result = enhance_video(enhancer, src, dst, progress=False, preset=args.preset)
         smoother = TemporalSmoother(SmoothingConfig())  # enhancement alone, same frames, same run
         inputs = [from_uint8(f) for f in frames]
