@@ -45,6 +45,7 @@ from .metrics import MetricsExporter
 BOUNDARY = "minelightframe"
 VIEWS = ("enhanced", "original")
 POLL_S = 0.004  # how often a stream checks for a newer frame (seconds)
+FRESH_S = 1.0  # a snapshot waits (up to ~1 s) for a frame decoded more recently than this (seconds)
 
 
 def host_name(header: str) -> str:
@@ -127,7 +128,7 @@ def camera_status(cam: Camera, hub: LiveHub | None = None) -> dict:
             "state": s["state"], "since": since, "fps": round(s["fps"], 2), "latency_ms": round(1000 * s["latency"], 1),
             "frames_in": int(s["frames_in"]), "frames_out": int(s["frames_out"]), "dropped": int(s["dropped"]),
             "reconnects": int(s["reconnects"]), "width": int(s["width"]), "height": int(s["height"]),
-            "pid": int(s["pid"]),
+            "pid": int(s["pid"]), "jpeg_frames": int(s["jpeg_frames"]),
             "live": {"viewers": len(hub.viewers) if hub else 0, "encoding": bool(s["live_encoding"]),
                      "frames": int(s["live_frames"]), "bytes_sent": hub.sent if hub else 0}}
 
@@ -156,8 +157,7 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
         if view not in VIEWS:
             return None, view, PlainTextResponse(f"400 Bad Request: view is one of {', '.join(VIEWS)}\n",
                                                  status_code=400)
-        if view == "original":
-            cam.stats["original_wanted_at"] = time.monotonic()
+        cam.stats[f"{view}_wanted_at"] = time.monotonic()  # JPEG frames are encoded while asked for
         return cam, view, None
 
     async def index(request: Request) -> Response:
@@ -181,11 +181,11 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
             return error
         slot = cam.enhanced if view == "enhanced" else cam.original
         got = slot.read()
-        for _ in range(250):  # the original stream starts on demand: wait up to ~1 s for its first frame
-            if got is not None:
+        for _ in range(250):  # JPEG frames are made on demand: wait up to ~1 s for a fresh one
+            if got is not None and time.monotonic() - got[1] < FRESH_S:
                 break
             await asyncio.sleep(POLL_S)
-            got = slot.read()
+            got = slot.read() or got
         if got is None:
             return PlainTextResponse("503 Service Unavailable: no frame yet\n", status_code=503)
         headers = {"Cache-Control": "no-store"}
@@ -207,8 +207,7 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
         async def parts():
             last = 0
             while not gateway.stopping():
-                if view == "original":
-                    cam.stats["original_wanted_at"] = time.monotonic()
+                cam.stats[f"{view}_wanted_at"] = time.monotonic()
                 seq = slot.sequence()
                 if seq <= 0 or seq == last:
                     await asyncio.sleep(POLL_S)

@@ -221,7 +221,9 @@ class CameraStats:
               "width", "height", "original_wanted_at", "updated_at", "pid",
               # the state's start (time.time(): shown to people), the H.264 live view: asked for until
               # (web process, time.monotonic), a keyframe asked for at, encoder open (0/1), frames encoded
-              "state_since", "live_wanted_at", "keyframe_wanted_at", "live_encoding", "live_frames")
+              "state_since", "live_wanted_at", "keyframe_wanted_at", "live_encoding", "live_frames",
+              # MJPEG / snapshots of the enhanced view: asked for at (web process), frames JPEG-encoded
+              "enhanced_wanted_at", "jpeg_frames")
 
     def __init__(self, name: str | None = None):
         size = 8 * (len(self.FIELDS) + len(LATENCY_BUCKETS) + 1)
@@ -243,7 +245,7 @@ class CameraStats:
 
     def add(self, key: str, amount: float = 1.0) -> None:
         """Add to a counter (one writer per field: the camera's process, or the web process for
-        ``original_wanted_at``)."""
+        ``*_wanted_at``)."""
         self.values[self.FIELDS.index(key)] += amount
 
     @property

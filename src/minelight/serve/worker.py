@@ -33,7 +33,7 @@ from .shared import CameraStats, FrameSlot
 
 log = logging.getLogger("minelight.serve")
 
-ORIGINAL_WANTED_S = 5.0  # encode the original stream too while a client asked for it this recently
+JPEG_WANTED_S = 5.0  # JPEG-encode a view (enhanced, original) while a client asked for it this recently
 STOP_POLL_S = 0.1  # longest a wait goes before it looks at the stop pipe again (seconds)
 
 
@@ -347,8 +347,11 @@ class CameraLoop:
         cfg, stats = self.cfg, self.stats
         frame = self.pipeline.resize(frame)
         out = self.pipeline.enhance(frame)
-        self.enhanced.write(encode_jpeg(out, cfg.jpeg_quality), decoded_at)
-        if time.monotonic() - stats["original_wanted_at"] < ORIGINAL_WANTED_S:
+        now = time.monotonic()
+        if now - stats["enhanced_wanted_at"] < JPEG_WANTED_S:  # an MJPEG client or a snapshot: encode
+            self.enhanced.write(encode_jpeg(out, cfg.jpeg_quality), decoded_at)
+            stats.add("jpeg_frames")
+        if now - stats["original_wanted_at"] < JPEG_WANTED_S:
             self.original.write(encode_jpeg(frame, cfg.jpeg_quality), decoded_at)
         if self.publisher is not None:
             self.publisher.send(out, fps)
