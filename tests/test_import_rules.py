@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "minelight"
-BASE = {"io", "color", "geometry", "weights"}
+BASE = {"io", "color", "geometry", "weights", "errors"}
 # layer -> the minelight layers it may import at module level
 ALLOWED = {
     "weights": BASE,

@@ -22,6 +22,8 @@ from typing import Optional
 
 import typer
 
+from .errors import error_line
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Low-light enhancement for coal-mine surveillance images and video.")
 train_app = typer.Typer(no_args_is_help=True, help="Train Net-T (teacher) or Net-S (student).")
@@ -49,13 +51,6 @@ def _options(debug: bool = typer.Option(False, "--debug", help="Show the traceba
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
-
-
-def error_line(err: Exception) -> str:
-    """The first line of ``err``'s message; an OSError as ``FILE: what went wrong`` (no ``[Errno N]``)."""
-    if isinstance(err, OSError) and err.strerror and err.filename:
-        return f"{err.filename}: {err.strerror[0].lower()}{err.strerror[1:]}"
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
 TRAIN_EXTRA = ("torch", "kornia", "safetensors", "onnx", "onnxscript", "matplotlib")  # what [train] adds

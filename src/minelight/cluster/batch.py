@@ -31,19 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..enhance.enhancer import Enhancer, plan_outputs
+from ..errors import error_line
 from ..enhance.temporal import SmoothingConfig
 from ..io import is_image_path
 from ..video.streams import VIDEO_SUFFIXES, is_video_path
 from .local import ClusterError, alive_nodes, import_ray, ray_connection
 
 BATCH = 8  # most images in one task: a lost task costs little, a task's overhead (~ms) stays small
-
-
-def _failure(err: Exception) -> str:
-    """One line for a failed input or output: ``FILE: what went wrong``."""
-    if isinstance(err, OSError) and err.strerror and err.filename:
-        return f"{err.filename}: {err.strerror[0].lower()}{err.strerror[1:]}"
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
 def recipe_for(recipe: dict, mode: str) -> dict:
@@ -75,9 +69,9 @@ class EnhanceWorker:
                     self.enhancer.enhance_file(src, dst, bits, None, max_pixels)
                 done.append((dst, None))
             except (ValueError, OSError) as err:  # ImageError is a ValueError
-                done.append((dst, _failure(err)))
+                done.append((dst, error_line(err)))
             except Exception as err:  # noqa: BLE001 - anything else fails this file, not the batch
-                done.append((dst, f"{src}: {type(err).__name__}: {_failure(err)}"))
+                done.append((dst, f"{src}: {type(err).__name__}: {error_line(err)}"))
         return done
 
     def video(self, src: str, dst: str, smooth: bool, side: bool, max_frames: int,
@@ -92,9 +86,9 @@ class EnhanceWorker:
             result = enhance_video(self.enhancer, src, dst, SmoothingConfig() if smooth else None, side, False,
                                    max_frames, **encoding)
         except (ValueError, OSError) as err:  # VideoError is a ValueError
-            return dst, 0, 0.0, _failure(err)
+            return dst, 0, 0.0, error_line(err)
         except Exception as err:  # noqa: BLE001 - anything else fails this video, not the run
-            return dst, 0, 0.0, f"{src}: {type(err).__name__}: {_failure(err)}"
+            return dst, 0, 0.0, f"{src}: {type(err).__name__}: {error_line(err)}"
         if result.interrupted:  # a stopped worker keeps no partial video: the rerun makes it whole
             Path(dst).unlink(missing_ok=True)
             return dst, 0, 0.0, f"{dst}: interrupted"

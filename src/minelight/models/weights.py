@@ -11,6 +11,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
+from ..errors import first_line
 from ..io import atomic_write_bytes
 from ..weights import WeightsError, model_header
 from .registry import create_model, model_config
@@ -31,6 +32,5 @@ def load_weights(path: str | os.PathLike, expect: str | None = None) -> tuple[nn
         model = create_model(name, **config)
         model.load_state_dict(st_load(path.read_bytes()))
     except (RuntimeError, TypeError, ValueError, SafetensorError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise WeightsError(f"{path}: weights do not fit the {name!r} model ({first})") from None
+        raise WeightsError(f"{path}: weights do not fit the {name!r} model ({first_line(err)})") from None
     return model.eval(), meta

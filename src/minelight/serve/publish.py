@@ -10,6 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..errors import first_line
 from ..video.streams import redact
 
 log = logging.getLogger("minelight.serve")
@@ -63,7 +64,7 @@ class Publisher:
 
     def _fail(self, err: Exception) -> None:
         log.warning("%s: publishing to %s failed (%s); retrying", self.name, redact(self.url),
-                    str(err).splitlines()[0] if str(err) else type(err).__name__)
+                    first_line(err))
         self.close()
         self.failed_at = time.monotonic()
 

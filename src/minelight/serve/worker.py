@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import cv2
 import numpy as np
 
+from ..errors import first_line
 from ..video.streams import VideoError, is_live_source, redact
 from .config import CameraConfig
 from .shared import CameraStats, FrameSlot
@@ -167,7 +168,7 @@ def decode_loop(reader, newest: NewestFrame, stats: CameraStats, stop: threading
             newest.put(frame, time.monotonic())
         newest.end("")
     except Exception as err:  # noqa: BLE001 - any decoder failure means: reconnect
-        newest.end(str(err).splitlines()[0] if str(err) else type(err).__name__)
+        newest.end(first_line(err))
 
 
 class CameraPipeline:
@@ -213,11 +214,6 @@ def encode_jpeg(frame: np.ndarray, quality: int) -> bytes:
 
 def _is_file(source: str) -> bool:
     return not is_live_source(source)
-
-
-def first_line(err: Exception) -> str:
-    """An exception's first line (its type's name when it has no message)."""
-    return str(err).splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def resolve_error(source: str) -> str | None:
