@@ -169,20 +169,29 @@ def _wait_for(folder: Path, count: int, proc: subprocess.Popen, timeout: float =
     raise AssertionError(f"{count} outputs not written in time ({proc.poll()=})")
 
 
+def _run_and_interrupt(images: Path, out: Path, address: str, env: dict, outputs: int, action,
+                       timeout: float) -> tuple[subprocess.Popen, str, str]:
+    """Run ``minelight enhance IMAGES -o OUT --ray ADDRESS`` as its own process; once ``outputs`` files are
+    written, call ``action(process)``; then wait for it. Returns the process, its stdout and stderr."""
+    proc = subprocess.Popen([sys.executable, "-m", "minelight.cli", "enhance", str(images), "-o", str(out),
+                             "--ray", address, "--quiet"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(out, outputs, proc)
+        action(proc)
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc, stdout, stderr
+
+
 def test_ctrl_c_keeps_only_complete_outputs_and_a_rerun_finishes(tmp_path, cluster):
     nodes, _, env = cluster
     images = _images(tmp_path / "in", 60, (180, 240))  # enough work that Ctrl-C lands mid-run on a fast machine
     out = tmp_path / "ray"
-    proc = subprocess.Popen([sys.executable, "-m", "minelight.cli", "enhance", str(images), "-o", str(out),
-                             "--ray", nodes.address, "--quiet"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_for(out, 3, proc)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc, _, stderr = _run_and_interrupt(images, out, nodes.address, env, 3, lambda p: p.send_signal(signal.SIGINT),
+                                         timeout=120)
     assert proc.returncode == 130, stderr
     assert "run the same command again to finish" in stderr
     local = tmp_path / "local"
@@ -223,17 +232,14 @@ def test_a_node_lost_mid_run_loses_no_output(tmp_path, cluster):
     local = tmp_path / "local"
     assert _minelight("enhance", str(images), "-o", str(local), "--quiet", env=env).returncode == 0
     out = tmp_path / "ray"
-    proc = subprocess.Popen([sys.executable, "-m", "minelight.cli", "enhance", str(images), "-o", str(out),
-                             "--ray", nodes.address, "--quiet"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_for(out, 4, proc)
+    done_at_loss = []
+
+    def lose_the_worker(_proc) -> None:
         nodes.remove_node(worker, allow_graceful=False)
-        done_at_loss = len(list(out.glob("*.png")))
-        stdout, stderr = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+        done_at_loss.append(len(list(out.glob("*.png"))))
+
+    proc, stdout, stderr = _run_and_interrupt(images, out, nodes.address, env, 4, lose_the_worker, timeout=300)
+    done_at_loss = done_at_loss[0]
     assert done_at_loss < 96, "the run ended before the node was removed"
     assert proc.returncode == 0, stderr
     assert "96 of 96 outputs written" in stdout and "on 2 node(s)" in stdout, stdout

@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .helpers import wait_for
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -68,17 +70,8 @@ class Chromium:
     def wait(self, expression: str, timeout: float = 60.0, every: float = 0.5):
         """The value of ``expression`` once it is truthy (errors, e.g. before the page loaded, count as
         not yet); AssertionError after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                value = self.evaluate(expression)
-            except RuntimeError:
-                value = None
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"not true within {timeout} s in the page: {expression}")
-            time.sleep(every)
+        return wait_for(lambda: self.evaluate(expression), timeout, every, errors=(RuntimeError,),
+                        what=f"in the page: {expression}")
 
     def close(self) -> None:
         if getattr(self, "ws", None) is not None:

@@ -27,18 +27,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(predicate, timeout: float, every: float = 0.2):
-    """Poll ``predicate`` until it returns something truthy (returned) or ``timeout`` s pass (AssertionError)."""
+def wait_for(predicate, timeout: float, every: float = 0.2, errors: tuple = (OSError, ValueError),
+             what: str = ""):
+    """Poll ``predicate`` until it returns something truthy (returned) or ``timeout`` s pass (AssertionError
+    naming ``what``, else the predicate); ``errors`` raised by it count as not yet."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             value = predicate()
-        except (OSError, ValueError):
+        except errors:
             value = None
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {getattr(predicate, '__name__', predicate)}")
+            raise AssertionError(f"not true within {timeout} s: {what or getattr(predicate, '__name__', predicate)}")
         time.sleep(every)
 
 
