@@ -1,4 +1,4 @@
-"""Every service test leaves /dev/shm as it found it: no gateway's shared memory may outlive the session."""
+"""Every service test leaves /dev/shm as it found it: no gateway's shared memory may outlive the test run."""
 
 import time
 
