@@ -1,21 +1,22 @@
 """The recipe owns the product defaults; what it builds equals what minelight 0.1.0 wrote.
 
-``recipe_golden.json`` holds the SHA-256 of the float32 outputs that 0.1.0's own code paths produced for
-every method x mode on the frames below (the CLI's image path, its video path, serve's camera pipeline),
-recorded before the recipe replaced them. Zero-DCE is left out on purpose: its shipped network now runs
-from its ONNX graph instead of PyTorch (a difference of about 1e-6); its recipe adds no step.
+``recipe_golden.npz`` holds, for every method x mode, the outputs on the frames below (the CLI's image path,
+its video path, serve's camera pipeline) area-downsampled 4x, made when the recipe replaced 0.1.0's code
+paths and checked then to be byte-identical to what those paths wrote. They are compared within 1e-4: the
+networks' float results differ by about 1e-6 between CPUs (onnxruntime picks kernels by instruction set),
+while any change of a step or a strength moves them by far more. Zero-DCE is left out on purpose: its
+shipped network now runs from its ONNX graph instead of PyTorch; its recipe adds no step.
 
 The fast model's video and serve recipes now denoise the frames over time before the network and drop the
 smoothing's output blend (``minelight.enhance.denoise``; chosen on the noisy-video benchmark,
 ``docs/notes/temporal_denoising.md``), which changes those outputs on purpose. The golden check therefore pins
-the recipe with the denoiser off (``denoise=False``): everything else must still be byte-identical to 0.1.0,
+the recipe with the denoiser off (``denoise=False``): everything else must still be equal to 0.1.0,
 and the denoiser's own behaviour is tested in ``test_denoise.py``.
 """
 
-import hashlib
-import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -24,7 +25,7 @@ from minelight.enhance.recipes import MODES, resolve
 from minelight.enhance.temporal import SmoothingConfig, TemporalSmoother
 from minelight.io import from_uint8
 
-GOLDEN = json.loads((Path(__file__).parent / "recipe_golden.json").read_text())
+GOLDEN = dict(np.load(Path(__file__).parent / "recipe_golden.npz"))
 
 
 def frames(n: int = 3, h: int = 40, w: int = 56) -> list[np.ndarray]:
@@ -40,12 +41,13 @@ def frames(n: int = 3, h: int = 40, w: int = 56) -> list[np.ndarray]:
     return out
 
 
-def _digest(img: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(img, np.float32).tobytes()).hexdigest()
+def _thumbnail(img: np.ndarray) -> np.ndarray:
+    """``(40, 56, 3)`` -> its ``(10, 14, 3)`` area average, float32."""
+    return cv2.resize(np.asarray(img, np.float32), (14, 10), interpolation=cv2.INTER_AREA)
 
 
 @pytest.mark.parametrize("key", sorted(GOLDEN))
-def test_recipe_outputs_are_byte_identical_to_the_previous_release(key):
+def test_recipe_outputs_equal_the_previous_release(key):
     method, mode = key.split("-")
     enhancer, images = Enhancer.from_recipe(method, mode, denoise=False), frames()
     assert enhancer.denoiser() is None
@@ -54,7 +56,7 @@ def test_recipe_outputs_are_byte_identical_to_the_previous_release(key):
     else:  # the video job smooths every method's stream; serve only the fast model's
         smoother = TemporalSmoother(SmoothingConfig()) if mode == "video" or method == "fast" else None
         outs = [enhancer.enhance_array(from_uint8(f), smoother) for f in images]
-    assert [_digest(o) for o in outs] == GOLDEN[key]
+    np.testing.assert_allclose(np.stack([_thumbnail(o) for o in outs]), GOLDEN[key], rtol=0, atol=1e-4)
 
 
 def test_every_method_has_a_recipe_in_every_mode():
