@@ -14,7 +14,8 @@ square pasted in.
 Variants (the fast model with its video steps: halo guard, chroma from a 320-px view): per frame; with the
 temporal smoothing of 0.2.0; with the temporal denoiser (``minelight.enhance.denoise``) before the network
 (with smoothing, with smoothing of the correction only, without smoothing); with the denoiser after the
-network (on its output, with smoothing of the correction).
+network (on its output, with smoothing of the correction); the denoiser before the network alone on the
+8-bit luma path that video files and ``serve`` run (``minelight.enhance.luma_path``).
 
 Scores per variant and noise level, means over clips: PSNR and SSIM against the targets (PSNR over all
 frames; SSIM every 8th frame), PSNR over the moving region (where the square is or was in the last 8
@@ -55,7 +56,7 @@ FAST_MS_720P = 1000 / 42.6  # the fast model's published time per 720p frame on 
 TRAIL = 8  # frames behind the square that count as its moving region
 VARIANTS = ("per frame", "smoothing (0.2.0)", "denoise before + correction smoothing", "denoise before alone",
             "denoise after + correction smoothing", "denoise before (no black level) + correction smoothing",
-            "denoise before + smoothing")
+            "denoise before + smoothing", "denoise before alone, luma path")
 
 
 def pick_scenes(pairs: Path, count: int, max_luma: float) -> list[tuple[str, str]]:
@@ -130,6 +131,8 @@ def run_variant(enhancer: Enhancer, frames: list[np.ndarray], variant: str,
     for f in frames:
         if variant == "denoise before + smoothing":  # the frame denoised first, then the 0.2.0 smoothing in full
             out = enhancer.enhance_array(denoiser(f), smooth)
+        elif "luma path" in variant:  # what video files and serve run: 8-bit frames in and out
+            out = from_uint8(enhancer.enhance_frame(to_uint8(f), smooth, denoiser))
         else:  # the product's path: the enhancer takes the denoiser (and then skips the smoother's output blend)
             out = enhancer.enhance_array(f, smooth, denoiser if "before" in variant else None)
         if denoiser is not None and "after" in variant:

@@ -177,14 +177,13 @@ class TemporalDenoiser:
         self._lift_table: np.ndarray | None = None  # (256,) the lift per 8-bit brightness
         self._frame_number = 0
 
-    def _restart(self, frame: np.ndarray, small: np.ndarray) -> np.ndarray:
-        self.estimate = np.array(frame, np.float32, copy=True)
-        self.small = small
+    def _restart(self, full: np.ndarray, small: np.ndarray, pixels: np.ndarray | None) -> np.ndarray:
+        self.estimate = np.array(full, np.float32, copy=True)
+        self.small = np.array(small, np.float32, copy=True)
         self.counts = np.ones(small.shape[:2], np.float32)
         self.still = np.zeros(small.shape[:2], np.float32)
         if self.config.black_level:
-            pixels = self._pixels(frame, small.shape[:2])
-            self.moments = (np.array(pixels, copy=True), pixels * pixels)  # never the caller's frame
+            self.moments = (np.array(pixels, np.float32, copy=True), pixels * pixels)  # never the caller's frame
         self.resets += 1
         return self.estimate
 
@@ -208,12 +207,26 @@ class TemporalDenoiser:
         size) and the lift ``(h, w, 3)`` at motion resolution that clipped noise gives it near black (``None``:
         none worth taking out); the denoised frame is the average less the lift upsampled bilinearly. A
         caller that upsamples anyway (the fast model's correction) takes the lift out at no full-size cost."""
-        cfg = self.config
         frame = np.asarray(frame, np.float32)
-        h, w = motion_size(frame.shape[0], frame.shape[1], cfg.motion_side)
-        small = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA) if (h, w) != frame.shape[:2] else frame.copy()
-        if self.estimate is None or self.estimate.shape != frame.shape:
-            return self._restart(frame, small), None
+        h, w = motion_size(frame.shape[0], frame.shape[1], self.config.motion_side)
+        small = cv2.resize(frame, (w, h), interpolation=cv2.INTER_AREA) if (h, w) != frame.shape[:2] else frame
+        pixels = self._pixels(frame, (h, w)) if self.config.black_level else None
+        return self.update_views(frame, small, pixels)
+
+    def update_views(self, full: np.ndarray, small: np.ndarray,
+                     pixels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`update` from views of a frame the caller has made: ``full`` ``(H, W)`` or ``(H, W, C)``
+        float32, what is averaged at full resolution (the frame, or only its luma); ``small`` ``(h, w, 3)`` the
+        frame area-downsampled to the motion size (:func:`motion_size`), on which motion and noise are measured
+        and which is averaged too (:attr:`small`: the denoised frame at that size); ``pixels`` ``(h, w, 3)`` its
+        single pixels at that size (nearest; needed for the black level). Returns the average of ``full`` and
+        the lift as :meth:`update`."""
+        cfg = self.config
+        if cfg.black_level and pixels is None:
+            raise ValueError("the black-level step needs the frame's single pixels at motion size")
+        h, w = small.shape[:2]
+        if self.estimate is None or self.estimate.shape != full.shape or self.small.shape != small.shape:
+            return self._restart(full, small, pixels), None
         res = residual(small, self.small)
         # a still pixel's residual holds the noise of the frame and of its n-frame average: sqrt(1 + 1/n) times
         res = res / np.sqrt(1.0 + 1.0 / self.counts)
@@ -227,7 +240,7 @@ class TemporalDenoiser:
         z = res / np.maximum(levels[index], 1e-4)
         still = stillness(z, cfg)
         if float((still < 0.5).mean()) > cfg.scene_cut:
-            return self._restart(frame, small), None  # the noise levels are kept: same camera, same gain
+            return self._restart(full, small, pixels), None  # the noise levels are kept: same camera, same gain
         ok = np.isfinite(measured)
         self.levels = np.where(ok, np.where(np.isfinite(self.levels), self.levels + cfg.noise_rate
                                             * (measured - self.levels), measured), self.levels).astype(np.float32)
@@ -235,17 +248,17 @@ class TemporalDenoiser:
         self.still = still
         alpha = 1.0 / self.counts  # (h, w): the current frame's weight
         cv2.blendLinear(small, self.small, alpha, 1.0 - alpha, dst=self.small)
-        H, W = frame.shape[:2]
+        H, W = full.shape[:2]
         if (h, w) == (H, W):
             full_alpha = alpha
         else:
             full_alpha = cv2.resize(alpha, (W, H), interpolation=cv2.INTER_LINEAR)
-        cv2.blendLinear(frame, self.estimate, full_alpha, 1.0 - full_alpha, dst=self.estimate)
-        return self.estimate, self._lift_map(frame, alpha) if cfg.black_level else None
+        cv2.blendLinear(full, self.estimate, full_alpha, 1.0 - full_alpha, dst=self.estimate)
+        return self.estimate, self._lift_map(pixels, alpha) if cfg.black_level else None
 
-    def _lift_map(self, frame: np.ndarray, alpha: np.ndarray) -> np.ndarray | None:
-        """The lift clipped noise gives dark pixels' averages, ``(h, w, 3)`` (smooth), or None if negligible."""
-        pixels = self._pixels(frame, alpha.shape)
+    def _lift_map(self, pixels: np.ndarray, alpha: np.ndarray) -> np.ndarray | None:
+        """The lift clipped noise gives dark pixels' averages, ``(h, w, 3)`` (smooth), or None if negligible;
+        ``pixels``: the frame's single pixels at motion size."""
         mean, square = self.moments
         cv2.blendLinear(pixels, mean, alpha, 1.0 - alpha, dst=mean)
         cv2.blendLinear(cv2.multiply(pixels, pixels), square, alpha, 1.0 - alpha, dst=square)

@@ -15,7 +15,7 @@ Neural methods run any size in, same size out (the network pads to a multiple of
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -23,15 +23,17 @@ import numpy as np
 
 from ..baselines import BASELINES
 from ..geometry import low_resolution_size
-from ..io import IMAGE_SUFFIXES, MAX_PIXELS, ImageError, check_image, collect_images, is_image_path, read_image, write_image
+from ..io import (IMAGE_SUFFIXES, MAX_PIXELS, ImageError, check_image, collect_images, from_uint8, is_image_path,
+                  read_image, to_uint8, write_image)
 from ..weights import WeightsError, model_header, shipped_weights
 from .brightness import adjust_brightness, check_brightness
-from .chroma import check_radius, reduce_colour_noise, view_chroma
+from .chroma import CHROMA_VIEW, check_radius, reduce_colour_noise, view_chroma
 from .correction import apply_correction_array
 from .denoise import DenoiseConfig, TemporalDenoiser
 from .detail import DetailConfig, restore_detail
 from .exposure import apply_exposure, parse_weights
 from .halo import check_strength, guard_correction, reduce_halos
+from .luma_path import apply_to_luma, brightness_table, chroma_of, fold_chroma, frame_views
 from .recipes import Recipe, resolve
 from .runtime import BACKENDS, OrtRunner, graph_runner
 from .temporal import TemporalSmoother
@@ -197,6 +199,62 @@ class Enhancer:
         out = apply_exposure(img, out, self.exposure)
         return adjust_brightness(out, self.brightness)
 
+    def enhance_frame(self, frame: np.ndarray, smoother: TemporalSmoother | None = None,
+                      denoiser: TemporalDenoiser | None = None) -> np.ndarray:
+        """A video frame: uint8 RGB ``(H, W, 3)`` -> the enhanced frame, same shape, uint8. The same steps as
+        :meth:`enhance_array`; the fast model's video recipe takes its luma path
+        (:mod:`minelight.enhance.luma_path`)."""
+        return self.prepare_frame(frame, smoother, denoiser)()
+
+    def prepare_frame(self, frame: np.ndarray, smoother: TemporalSmoother | None = None,
+                      denoiser: TemporalDenoiser | None = None) -> Callable[[], np.ndarray]:
+        """The part of :meth:`enhance_frame` that updates the video's state (call in frame order); returns the
+        rest, which reads no state: calling it gives the uint8 frame, and it may run in another thread while
+        the next frames are prepared (the fast model's network and full-resolution steps)."""
+        if not self._takes_luma_path(smoother):
+            out = to_uint8(self.enhance_array(from_uint8(frame), smoother, denoiser))
+            return lambda: out
+        frame = np.asarray(frame)
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise ValueError(f"expected a uint8 (H, W, 3) frame, got {frame.dtype} {frame.shape}")
+        side = denoiser.config.motion_side if denoiser is not None else CHROMA_VIEW
+        luma, small, pixels = frame_views(frame, side)
+        lift = None
+        if denoiser is not None:
+            luma, lift = denoiser.update_views(luma, small, pixels)
+            luma, small = luma.copy(), denoiser.small.copy()  # the state moves on with the next frame
+        h, w = low_resolution_size(frame.shape[0], frame.shape[1], int(self.config["low_side"]))
+        low = _area_resize(small, h, w)
+        if lift is not None:
+            lift = _area_resize(lift, h, w)
+            low = np.maximum(low - lift, 0.0)
+        chroma, table = chroma_of(small), brightness_table(self.brightness)
+
+        def finish() -> np.ndarray:
+            correction, _ = self._fast_correction(low, lift)
+            return apply_to_luma(fold_chroma(correction, chroma), luma, table)
+        return finish
+
+    def _takes_luma_path(self, smoother: TemporalSmoother | None) -> bool:
+        """The fast model with its video colour step and no step that needs the full RGB frame."""
+        return (self.method == "fast" and self.chroma_view and not self.chroma and self.detail is None
+                and self.exposure is None and smoother is None)
+
+    def _fast_correction(self, low: np.ndarray, lift: np.ndarray | None,
+                         previous: np.ndarray | None = None, momentum: np.ndarray | None = None) -> np.ndarray:
+        """The fast model's correction ``(1, 6, h, w)`` of its low-resolution view ``low`` ``(h, w, 3)``, with
+        its halo guard, and the denoiser's ``lift`` ``(h, w, 3)`` taken out of its offset (``A x + (b - A L)``);
+        ``previous``, ``momentum``: the smoothing's state (none: zeros). Returns it and the network's raw output."""
+        h, w = low.shape[:2]
+        if previous is None or previous.shape[-2:] != (h, w):  # no history of this size: nothing to blend
+            previous, momentum = np.zeros((1, 6, h, w), np.float32), np.zeros((h, w), np.float32)
+        (correction,) = self.runner(_nchw(low), previous, momentum[None, None])
+        applied = guard_correction(low, correction, self.halo)
+        if lift is not None:
+            applied = applied.copy()
+            applied[0, 3:] -= applied[0, :3] * lift.transpose(2, 0, 1)
+        return applied, correction
+
     def _enhance_still(self, img: np.ndarray) -> np.ndarray:
         if self.runner is None:
             return np.clip(BASELINES[self.method](img), 0.0, 1.0).astype(np.float32)
@@ -243,13 +301,7 @@ class Enhancer:
             mh, mw = low_resolution_size(img.shape[0], img.shape[1], max(low_side, smoother.config.motion_side))
             fine_momentum = smoother(low if (mh, mw) == (h, w) else _area_resize(img, mh, mw))
             previous, momentum = smoother.correction, _area_resize(fine_momentum, h, w)
-        if previous is None or previous.shape[-2:] != (h, w):  # no history of this size: nothing to blend
-            previous, momentum = np.zeros((1, 6, h, w), np.float32), np.zeros((h, w), np.float32)
-        (correction,) = self.runner(_nchw(low), previous, momentum[None, None])
-        applied = guard_correction(low, correction, self.halo)
-        if lift is not None:  # A x + (b - A L): the lift leaves the full frame at no full-size cost
-            applied = applied.copy()
-            applied[0, 3:] -= applied[0, :3] * lift.transpose(2, 0, 1)
+        applied, correction = self._fast_correction(low, lift, previous, momentum)
         out = apply_correction_array(applied, view_chroma(img) if self.chroma_view else img)
         if smoother is not None:
             smoother.correction = correction

@@ -197,9 +197,7 @@ class CameraPipeline:
 
     def enhance(self, frame: np.ndarray) -> np.ndarray:
         """uint8 RGB ``(H, W, 3)`` -> enhanced uint8 RGB of the same shape."""
-        from ..io import from_uint8, to_uint8
-
-        return to_uint8(self.enhancer.enhance_array(from_uint8(frame), self.smoother, self.denoiser))
+        return self.enhancer.enhance_frame(frame, self.smoother, self.denoiser)
 
 
 def encode_jpeg(frame: np.ndarray, quality: int) -> bytes:

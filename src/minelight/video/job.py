@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..enhance.enhancer import Enhancer
-from ..io import from_uint8, to_uint8
 from ..enhance.temporal import SmoothingConfig, TemporalSmoother
+from .frames import enhanced_frames
 from .streams import VideoReader, VideoWriter, side_by_side
 
 
@@ -31,6 +31,13 @@ def enhance_threads(method: str, threads: int = 0, cores: int | None = None) -> 
     if threads > 0 or method != "fast":
         return threads
     return max(1, (cores or os.cpu_count() or 1) // 2)
+
+
+def enhance_workers(method: str, cores: int | None = None) -> int:
+    """Threads that finish frames at once (:func:`minelight.video.frames.enhanced_frames`): for the fast
+    model, whose network and full-resolution steps need no state, as many as the cores, up to 4; 1 for the
+    other methods, whose whole frame is done in order."""
+    return max(1, min(4, cores or os.cpu_count() or 1)) if method == "fast" else 1
 
 
 @dataclass
@@ -82,12 +89,13 @@ def enhance_video(enhancer: Enhancer, source: str | os.PathLike, output: str | o
                   smoothing: SmoothingConfig | None = SmoothingConfig(), show_side_by_side: bool = False,
                   progress: bool = True, max_frames: int = 0,
                   notice: Callable[[str], None] = lambda message: None, preset: str = "ultrafast",
-                  crf: int = 20) -> VideoJobResult:
+                  crf: int = 20, workers: int = 0) -> VideoJobResult:
     """Enhance every frame of ``source`` into ``output`` (H.264). ``smoothing``: temporal smoothing of the
     fast model's correction and output (``None``: each frame on its own); temporal denoising follows the
     enhancer (:meth:`Enhancer.denoiser`). ``max_frames`` > 0 stops after
     that many. ``preset``/``crf``: x264 speed preset (``ultrafast`` keeps up with real time on 2 cores;
-    slower presets make smaller files) and quality.
+    slower presets make smaller files) and quality. ``workers``: threads finishing frames at once (0: as
+    :func:`enhance_workers` picks).
 
     Decoding, enhancing and encoding overlap: a decoding thread and an encoding thread (PyAV releases the
     GIL while FFmpeg works) around the enhancing loop, joined by small bounded queues; frames stay in order."""
@@ -118,6 +126,10 @@ def enhance_video(enhancer: Enhancer, source: str | os.PathLike, output: str | o
             while (frame := encoded.get()) is not _END:
                 writer.write(frame)
 
+        def frames():
+            while (frame := decoded.get()) is not _END:
+                yield frame
+
         decoder, encoder = _Stage(decode, decoded, "decode"), _Stage(encode, None, "encode")
         interrupted, start, count = False, time.perf_counter(), 0
         try:
@@ -125,8 +137,8 @@ def enhance_video(enhancer: Enhancer, source: str | os.PathLike, output: str | o
             encoder.start()
             with Progress(*columns, disable=not progress, transient=True) as bar:
                 task = bar.add_task("video", total=total, fps=0.0)
-                while (frame := decoded.get()) is not _END:
-                    out = to_uint8(enhancer.enhance_array(from_uint8(frame), smoother, denoiser))
+                for frame, out in enhanced_frames(enhancer, frames(), smoother, denoiser,
+                                                  workers or enhance_workers(enhancer.method)):
                     if encoder.error is not None:
                         break
                     _put(encoded, side_by_side(frame, out) if show_side_by_side else out, encoder)
