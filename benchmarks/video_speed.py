@@ -5,14 +5,14 @@
 Every (method, resolution) runs in a fresh child process, so its peak RSS is its own. All of them enhance
 the same frames: ``--frame`` (default: a shipped example) resized to the resolution and degraded by the
 project's synthesiser into a static scene with new sensor noise in every frame (``degrade`` with one
-scene seed and a per-frame noise generator; 4 such frames are cycled). The fast model runs in video mode
-(temporal smoothing of its correction and output on). Names as in ``minelight benchmark``: ``fast`` is what
-videos and ``minelight serve`` get (``Enhancer.from_recipe("fast", "video")``: the halo guard and the input's
-chroma from a 320-px view); ``fast.net+halo`` is the same without the chroma view (``--chroma 0``);
-``fast.net`` is the network alone; ``student.net`` Net-S alone. ``--methods`` picks some of the rows
+scene seed and a per-frame noise generator; 4 such frames are cycled). Names as in ``minelight benchmark``:
+``fast`` is what videos and ``minelight serve`` get (``Enhancer.from_recipe("fast", "video")``: the temporal
+denoiser, the halo guard and the input's chroma from a 320-px view, on the luma path of
+``minelight.enhance.luma_path``); ``fast.net+halo`` is the network and its guard with the 0.2.0 temporal
+smoothing (float RGB frames); ``fast.net`` is the network alone; ``student.net`` Net-S alone. ``--methods`` picks some of the rows
 (``METHOD:BACKEND``, comma-separated).
-Peak RSS includes the 4 float32 frames (4 x H x W x 12 bytes: 11, 42, 95 MiB).
-Timed: ``Enhancer.enhance_array`` on float32 frames, after warm-up frames.
+Peak RSS includes the 4 frames. Timed: ``Enhancer.enhance_frame`` on uint8 frames, one after the other in one
+thread, after warm-up frames.
 """
 
 from __future__ import annotations
@@ -51,19 +51,21 @@ def worker(method: str, backend: str, height: int, width: int, frames: int, warm
 
     from minelight.enhance.enhancer import enhancer_for
     from minelight.enhance.temporal import TemporalSmoother
+    from minelight.io import to_uint8
 
     torch.set_num_threads(threads)
-    distinct = make_frames(frame, height, width, 4)  # cycled, so the held frames barely count in the RSS
+    distinct = [to_uint8(f) for f in make_frames(frame, height, width, 4)]  # cycled: they barely count in the RSS
     data = [distinct[i % len(distinct)] for i in range(frames + warmup)]
     enhancer = enhancer_for(method, "video", threads=threads, backend=backend if backend != "numpy" else "torch")
     if enhancer.backend != backend:
         raise SystemExit(f"{method}: asked for {backend}, got {enhancer.backend}")
-    smoother = TemporalSmoother() if enhancer.method == "fast" else None
+    denoiser = enhancer.denoiser()  # the recipe's (the fast model's: on)
+    smoother = TemporalSmoother() if enhancer.method == "fast" and denoiser is None else None
     for img in data[:warmup]:
-        enhancer.enhance_array(img, smoother)
+        enhancer.enhance_frame(img, smoother, denoiser)
     start = time.perf_counter()
     for img in data[warmup:]:
-        enhancer.enhance_array(img, smoother)
+        enhancer.enhance_frame(img, smoother, denoiser)
     seconds = time.perf_counter() - start
     return {"fps": frames / seconds, "ms": 1000 * seconds / frames,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

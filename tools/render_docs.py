@@ -88,13 +88,13 @@ def headline(f: Figures) -> str:
                      f.v(m, "DICM", "loe") + " / " + f.v(m, "LIME", "loe")])
     img = f.speed("enhance", "640x480")
     vid = f.speed("fast-video", "1280x720")
-    e2e = f.speed("fast-video", "decode + enhance + encode (x264")
+    e2e = next(c for c in f.data["video_chain"]["chains"] if c["chain"] == "fast")
     cam = f.speed("fast-video", "enhanced FPS")
     out = [table(["method", "SICE test PSNR / SSIM", "SICE test + noise", "synthetic PSNR / SSIM",
                   "NIQE ↓ DICM / LIME", "LOE ↓ DICM / LIME"], rows), "",
            f"Speed on {f.run(img['run'])['machine'].split(';')[0]}: one 640×480 image {qty(img)}; "
-           f"720p video with the fast model {qty(vid)} (one thread), {qty(e2e)} decode + "
-           f"enhance + encode; `minelight serve` keeps one 720p25 camera at {qty(cam)}. "
+           f"720p video with the fast model {qty(vid)} (one thread), {num(e2e['fps'])} FPS decode + "
+           f"enhance + encode ({num(e2e['ratio_clahe'], 2)}× the same chain with CLAHE); `minelight serve` keeps one 720p25 camera at {qty(cam)}. "
            "SICE test: 138 real pairs never trained or tuned on; PSNR/SSIM on float outputs, without GT-mean. "
            "Every figure, its command and date: [docs/results.md](docs/results.md)."]
     return "\n".join(out)
@@ -156,6 +156,13 @@ def results_md(f: Figures) -> str:
     parts += ["## Speed", "", table(["what", "value", "source"], [
         [s["what"] + (f" ({s['note']})" if s.get("note") else ""), qty(s),
          f"`{s['run']}`"] for s in d["speed"]]), ""]
+    vc = d["video_chain"]
+    parts += ["### The video chain at 720p", "", f"{vc['clip']}. Source: `{vc['run']}`; how the chains differ: "
+              "[notes/video_chain.md](notes/video_chain.md).", "",
+              table(["decode + enhance + encode", "FPS", "× CLAHE's"],
+                    [[c["chain"], num(c["fps"]), num(c["ratio_clahe"], 2)] for c in vc["chains"]]), "",
+              table(["enhancement alone, uint8 frames in memory", "FPS"], [[a["what"], num(a["fps"])] for a in vc["alone"]]),
+              "", f"Decoding alone {num(vc['decode_fps'])} FPS, encoding alone (x264 veryfast) {num(vc['encode_fps'])} FPS.", ""]
     parts += ["### Huge images (Net-S, 2 threads; tiles of 1024 px above 4 MP)", "",
               table(["image", "mode", "backend", "time", "peak RSS", "source"], [
                   [h["image"], h["mode"], h["backend"],
