@@ -8,6 +8,7 @@ graphs beside it (``NAME.onnx``; Net-S and Net-T also ``NAME.encode.onnx``, ``NA
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -92,7 +93,14 @@ def graph_path(onnx: str | os.PathLike, stage: str = "") -> Path:
 
 
 def weights_digest(path: str | os.PathLike) -> str:
-    """SHA-256 of a weights file (stored in exported graphs to tie them to their weights)."""
+    """SHA-256 of a weights file (stored in exported graphs to tie them to their weights); computed once per
+    file version (path, size, modification time), however many graphs ask."""
+    stat = Path(path).stat()
+    return _digest(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
