@@ -3,7 +3,7 @@ import numpy as np
 
 from minelight.enhance.brightness import adjust_brightness
 from minelight.enhance.enhancer import Enhancer
-from minelight.enhance.luma_path import apply_to_luma, brightness_table, chroma_of, fold_chroma, frame_views
+from minelight.enhance.luma_path import apply_to_luma, brightness_table, chroma_of, frame_views
 from minelight.io import from_uint8, to_uint8
 
 
@@ -34,7 +34,7 @@ def test_the_identity_correction_gives_back_the_frame():
     luma, small, _ = frame_views(frame, 1000)  # the chroma at full size: luma + chroma is the frame itself
     h, w = 15, 24
     identity = np.concatenate([np.ones((1, 3, h, w), np.float32), np.zeros((1, 3, h, w), np.float32)], axis=1)
-    out = apply_to_luma(fold_chroma(identity, chroma_of(small)), luma)
+    out = apply_to_luma(identity, chroma_of(small), luma)
     assert out.dtype == np.uint8 and out.shape == frame.shape
     assert np.abs(out.astype(int) - frame).max() <= 1
 
@@ -44,7 +44,7 @@ def test_gain_and_offset_apply_per_channel_and_clip_to_8_bits():
     correction = np.zeros((1, 6, 2, 2), np.float32)
     correction[0, 0], correction[0, 1], correction[0, 2] = 2.0, 0.5, 1.0  # gains
     correction[0, 5] = 0.8  # blue's offset pushes it over white
-    out = apply_to_luma(fold_chroma(correction, np.zeros((4, 5, 3), np.float32)), luma)
+    out = apply_to_luma(correction, np.zeros((4, 5, 3), np.float32), luma)
     np.testing.assert_array_equal(out[0, 0], [255, 64, 255])
 
 
@@ -65,7 +65,7 @@ def test_video_frames_through_the_luma_path_match_the_float_path():
         expected = to_uint8(enhancer.enhance_array(from_uint8(frame), None, float_state))
         out = enhancer.enhance_frame(frame, None, luma_state)
         diff = np.abs(out.astype(int) - expected)
-        assert diff.mean() < 0.5 and diff.max() <= 4  # the chroma folded at the view's size, not at full size
+        assert diff.mean() < 0.5 and diff.max() <= 4  # the colour averaged on the view, not at full size
 
 
 def test_other_recipes_take_the_float_path_unchanged():

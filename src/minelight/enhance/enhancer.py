@@ -33,7 +33,7 @@ from .denoise import DenoiseConfig, TemporalDenoiser
 from .detail import DetailConfig, restore_detail
 from .exposure import apply_exposure, parse_weights
 from .halo import check_strength, guard_correction, reduce_halos
-from .luma_path import apply_to_luma, brightness_table, chroma_of, fold_chroma, frame_views
+from .luma_path import apply_to_luma, brightness_table, chroma_of, frame_views
 from .recipes import Recipe, resolve
 from .runtime import BACKENDS, OrtRunner, graph_runner
 from .temporal import TemporalSmoother
@@ -232,7 +232,7 @@ class Enhancer:
 
         def finish() -> np.ndarray:
             correction, _ = self._fast_correction(low, lift)
-            return apply_to_luma(fold_chroma(correction, chroma), luma, table)
+            return apply_to_luma(correction, chroma, luma, table)
         return finish
 
     def _takes_luma_path(self, smoother: TemporalSmoother | None) -> bool:

@@ -1,17 +1,14 @@
 """The fast model on 8-bit video frames with the full-resolution work done on the luma only.
 
-On video the fast model's output is ``A * x + b`` applied to a frame ``x`` whose colour comes from a
-320-px view and whose luma is the frame's own (:func:`minelight.enhance.chroma.view_chroma`). Splitting
-``x = Y + C`` (luma plus a smooth chroma) gives ``A * Y + (b + A * C)``: the chroma term is as smooth as the
-correction, so it is folded into the offset at the view's size, and at full size only the luma is needed:
-it is computed once, denoised over time as one plane instead of three (the colour is denoised on the
-motion view, :meth:`minelight.enhance.denoise.TemporalDenoiser.update_views`), and each output channel is
-one multiply-add written straight to 8 bits. 720p costs about a third of the float RGB path's
-full-resolution passes (``benchmarks/video_end_to_end.py``).
+On video the fast model's output is ``A * x + b`` applied to a frame ``x = Y + C`` whose chroma ``C`` comes
+from a 320-px view and whose luma ``Y`` is the frame's own (:func:`minelight.enhance.chroma.view_chroma`).
+So at full size only the luma is needed: it is computed once, denoised over time as one plane instead of
+three (the colour is denoised on the motion view, which is the 320-px view:
+:meth:`minelight.enhance.denoise.TemporalDenoiser.update_views`), and each output channel is upsampled
+coefficients times luma plus chroma, written straight to 8 bits in one pass. No float RGB frame is made.
 
-    luma, small, pixels = frame_views(frame, 320)       # uint8 (H, W, 3) -> the views the steps need
-    folded = fold_chroma(correction, chroma_of(small))  # (1, 6, h, w) + (h2, w2, 3) -> gain, offset
-    out = apply_to_luma(folded, luma)                   # -> uint8 (H, W, 3)
+    luma, small, pixels = frame_views(frame, 320)                 # uint8 (H, W, 3) -> the views the steps need
+    out = apply_to_luma(correction, chroma_of(small), luma)       # (1, 6, h, w), (h2, w2, 3), (H, W) -> uint8
 """
 
 from __future__ import annotations
@@ -43,30 +40,28 @@ def chroma_of(img: np.ndarray) -> np.ndarray:
     return cv2.subtract(np.ascontiguousarray(img, dtype=np.float32), luma_image(img))
 
 
-def fold_chroma(correction: np.ndarray, chroma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The fast model's ``correction`` ``(1, 6, h, w)`` (gain A in channels 0-2, offset b in 3-5) made to
-    apply to the luma alone: upsampled bilinearly to ``chroma``'s size ``(h2, w2, 3)``, offset ``b + A *
-    chroma``, both scaled by 255 for an 8-bit output. Returns ``(gain, offset)``, each ``(h2, w2, 3)`` float32."""
-    size = (chroma.shape[1], chroma.shape[0])
-    gain, offset = (np.ascontiguousarray(correction[0, i:i + 3].transpose(1, 2, 0), dtype=np.float32) for i in (0, 3))
-    if gain.shape[:2] != chroma.shape[:2]:
-        gain, offset = (cv2.resize(x, size, interpolation=cv2.INTER_LINEAR) for x in (gain, offset))
-    offset = cv2.add(offset, cv2.multiply(gain, np.ascontiguousarray(chroma, dtype=np.float32)))
-    scale = (255.0, 255.0, 255.0, 0.0)
-    return cv2.multiply(gain, scale), cv2.multiply(offset, scale)
-
-
-def apply_to_luma(folded: tuple[np.ndarray, np.ndarray], luma: np.ndarray, lut: np.ndarray | None = None) -> np.ndarray:
-    """``folded`` ``(gain, offset)`` (:func:`fold_chroma`) and the frame's ``luma`` ``(H, W)`` float32 in
-    [0, 1] -> the enhanced frame, uint8 ``(H, W, 3)``: per channel ``gain * luma + offset``, the coefficients
-    upsampled bilinearly, rounded and clipped to 8 bits in the same pass. ``lut``: an optional ``(256,)``
-    uint8 table applied last (the brightness control)."""
+def apply_to_luma(correction: np.ndarray, chroma: np.ndarray, luma: np.ndarray,
+                  lut: np.ndarray | None = None) -> np.ndarray:
+    """The fast model's ``correction`` ``(1, 6, h, w)`` (gain A in channels 0-2, offset b in 3-5) applied to
+    the frame ``luma + chroma``: ``luma`` ``(H, W)`` float32 in [0, 1] at full size, ``chroma`` ``(h2, w2, 3)``
+    (:func:`chroma_of` a smaller view). Per channel, each of A, b and the chroma is upsampled bilinearly
+    straight from its own size (as :func:`minelight.enhance.correction.apply_correction_array` and
+    :func:`minelight.enhance.chroma.view_chroma` do), and ``A (Y + C) + b`` is rounded and clipped to 8 bits
+    in the same pass. ``lut``: an optional ``(256,)`` uint8 table applied last (the brightness control).
+    Returns uint8 ``(H, W, 3)``."""
     size = (luma.shape[1], luma.shape[0])
+    scaled = np.ascontiguousarray(correction[0], dtype=np.float32) * np.float32(255.0)  # 8-bit output scale
+    colour = cv2.split(np.ascontiguousarray(chroma, dtype=np.float32))
     channels = []
-    for gain, offset in zip(cv2.split(folded[0]), cv2.split(folded[1])):
-        gain = cv2.resize(gain, size, interpolation=cv2.INTER_LINEAR)
-        offset = cv2.resize(offset, size, interpolation=cv2.INTER_LINEAR)
-        channels.append(cv2.add(cv2.multiply(gain, luma), offset, dtype=cv2.CV_8U))
+    for c in range(3):
+        gain = cv2.resize(scaled[c], size, interpolation=cv2.INTER_LINEAR)
+        offset = cv2.resize(scaled[3 + c], size, interpolation=cv2.INTER_LINEAR)
+        x = luma if colour[c].shape == luma.shape else cv2.resize(colour[c], size, interpolation=cv2.INTER_LINEAR)
+        if x is not luma:
+            cv2.add(x, luma, dst=x)
+        else:
+            x = cv2.add(luma, colour[c])
+        channels.append(cv2.add(cv2.multiply(gain, x), offset, dtype=cv2.CV_8U))
     out = cv2.merge(channels)
     return out if lut is None else cv2.LUT(out, lut)
 
