@@ -123,7 +123,7 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
 
 def run_variant(enhancer: Enhancer, frames: list[np.ndarray], variant: str,
                 base: DenoiseConfig = DenoiseConfig()) -> list[np.ndarray]:
-    smooth = None if variant in ("per frame", "denoise before alone") else \
+    smooth = None if variant in ("per frame", "denoise before alone", "denoise before alone, luma path") else \
         TemporalSmoother(SmoothingConfig(output="correction" not in variant))
     cfg = replace(base, black_level="no black level" not in variant)
     denoiser = TemporalDenoiser(cfg) if "denoise" in variant else None
