@@ -78,6 +78,11 @@ class Figures:
         return self.data["runs"][name]
 
 
+def machine(f: Figures, run: str) -> str:
+    """The machine of ``run`` in a few words (its entry up to the first semicolon)."""
+    return f.run(run)["machine"].split(";")[0]
+
+
 def headline(f: Figures) -> str:
     rows = []
     for m in METHOD_ORDER:
@@ -92,9 +97,12 @@ def headline(f: Figures) -> str:
     cam = f.speed("fast-video", "enhanced FPS")
     out = [table(["method", "SICE test PSNR / SSIM", "SICE test + noise", "synthetic PSNR / SSIM",
                   "NIQE ↓ DICM / LIME", "LOE ↓ DICM / LIME"], rows), "",
-           f"Speed on {f.run(img['run'])['machine'].split(';')[0]}: one 640×480 image {qty(img)}; "
-           f"720p video with the fast model {qty(vid)} (one thread), {num(e2e['fps'])} FPS decode + "
-           f"enhance + encode ({num(e2e['ratio_clahe'], 2)}× the same chain with CLAHE); `minelight serve` keeps one 720p25 camera at {qty(cam)}. "
+           f"Speed on {machine(f, img['run'])}: one 640×480 image {qty(img)}; "
+           + ("" if machine(f, vid["run"]) == machine(f, img["run"]) else f"on {machine(f, vid['run'])}: ")
+           + f"720p video with the fast model {qty(vid)} (one thread), {num(e2e['fps'], 1)} FPS decode + "
+           f"enhance + encode ({num(e2e['ratio_clahe'], 2)}× the same chain with CLAHE); "
+           + ("" if machine(f, cam["run"]) == machine(f, vid["run"]) else f"on {machine(f, cam['run'])}: ")
+           + f"`minelight serve` keeps one 720p25 camera at {qty(cam)}. "
            "SICE test: 138 real pairs never trained or tuned on; PSNR/SSIM on float outputs, without GT-mean. "
            "Every figure, its command and date: [docs/results.md](docs/results.md)."]
     return "\n".join(out)
@@ -160,8 +168,8 @@ def results_md(f: Figures) -> str:
     parts += ["### The video chain at 720p", "", f"{vc['clip']}. Source: `{vc['run']}`; how the chains differ: "
               "[notes/video_chain.md](notes/video_chain.md).", "",
               table(["decode + enhance + encode", "FPS", "× CLAHE's"],
-                    [[c["chain"], num(c["fps"]), num(c["ratio_clahe"], 2)] for c in vc["chains"]]), "",
-              table(["enhancement alone, uint8 frames in memory", "FPS"], [[a["what"], num(a["fps"])] for a in vc["alone"]]),
+                    [[c["chain"], num(c["fps"], 1), num(c["ratio_clahe"], 2)] for c in vc["chains"]]), "",
+              table(["enhancement alone, uint8 frames in memory", "FPS"], [[a["what"], num(a["fps"], 1)] for a in vc["alone"]]),
               "", f"Decoding alone {num(vc['decode_fps'])} FPS, encoding alone (x264 veryfast) {num(vc['encode_fps'])} FPS.", ""]
     parts += ["### Huge images (Net-S, 2 threads; tiles of 1024 px above 4 MP)", "",
               table(["image", "mode", "backend", "time", "peak RSS", "source"], [
