@@ -22,9 +22,9 @@ frames; SSIM every 8th frame), PSNR over the moving region (where the square is 
 frames, widened by 8 px: ghost trails land there), the share of the noise loss recovered
 ``(PSNR - noisy per frame) / (clean per frame - noisy per frame)``, and flicker
 (``minelight.metrics.temporal.flicker`` on the rows the square never crosses). Last, the denoiser's ms
-per 720p frame, and the fast model's own ms on the same frames in the same process, with the 0.2.0
-smoothing and with the denoiser (the machine's speed varies; the ratios do not); ``--speed-only`` measures
-and writes only these.
+per 720p frame on the luma path videos and ``serve`` run, and the fast model's own ms on the same frames in
+the same process, without and with the denoiser (the machine's speed varies; the ratios hold);
+``--speed-only`` measures and writes only these.
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ from noisy_pairs import add_sensor_noise
 
 LEVELS = {"light": (3000.0, 0.001), "default": (1000.0, 0.002), "heavy": (300.0, 0.004)}  # full well, read std
 SQUARE = 96  # side of the moving square, px
-FAST_MS_720P = 1000 / 42.6  # the fast model's published time per 720p frame on this machine (README)
 TRAIL = 8  # frames behind the square that count as its moving region
 VARIANTS = ("per frame", "smoothing (0.2.0)", "denoise before + correction smoothing", "denoise before alone",
             "denoise after + correction smoothing", "denoise before (no black level) + correction smoothing",
@@ -148,34 +147,37 @@ def scores(outs, highs, masks, inputs, static) -> dict:
             "flicker": flicker(inputs, outs, static)}
 
 
-def denoiser_speed(frame: np.ndarray, enhancer: Enhancer, count: int = 20, rounds: int = 5) -> dict:
-    """ms per 720p frame, in alternating rounds (medians over rounds): the denoiser (as the fast model uses it),
-    the fast model with the 0.2.0 smoothing (``enhancer``) and the fast model with the denoiser (the video
-    default); and their ratios."""
+def denoiser_speed(frame: np.ndarray, threads: int, count: int = 20, rounds: int = 5) -> dict:
+    """ms per 720p frame on the luma path that videos and ``serve`` run, in alternating rounds (medians over
+    rounds): the denoiser alone (its update on the frame's views), the fast model's frame without the
+    denoiser, and with it (the video default); and their ratios."""
+    from minelight.enhance.luma_path import frame_views
+
     rng = np.random.default_rng(1)
     big = cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_LINEAR)
-    frames = [from_uint8(to_uint8(add_sensor_noise(big, *LEVELS["default"], rng))) for _ in range(4)]
-    default = Enhancer.from_recipe("fast", "video", threads=enhancer._threads, denoise=True)
-    alone, smoother, with_denoiser = TemporalDenoiser(), TemporalSmoother(), default.denoiser()
-    runs = {"denoise": lambda f: alone.update(f),  # the lift leaves through the correction, as in the product
-            "fast": lambda f: enhancer.enhance_array(f, smoother),
-            "fast_denoise": lambda f: default.enhance_array(f, None, with_denoiser)}
+    frames = [to_uint8(add_sensor_noise(big, *LEVELS["default"], rng)) for _ in range(4)]
+    default = Enhancer.from_recipe("fast", "video", threads=threads, denoise=True)
+    plain = Enhancer.from_recipe("fast", "video", threads=threads, denoise=False)
+    views = [frame_views(f, DenoiseConfig().motion_side) for f in frames]
+    alone, with_denoiser = TemporalDenoiser(), default.denoiser()
+    runs = {"denoise": lambda i: alone.update_views(*views[i % 4]),
+            "fast": lambda i: plain.enhance_frame(frames[i % 4]),
+            "fast_denoise": lambda i: default.enhance_frame(frames[i % 4], None, with_denoiser)}
     times = {k: [] for k in runs}
-    for f in frames:
+    for i in range(4):
         for run in runs.values():
-            run(f)
+            run(i)
     for _ in range(rounds):
         for name, run in runs.items():
             start = time.perf_counter()
             for i in range(count):
-                run(frames[i % 4])
+                run(i)
             times[name].append(1000 * (time.perf_counter() - start) / count)
     t = {k: np.array(v) for k, v in times.items()}
-    ratio = float(np.median(t["denoise"] / t["fast"]))
     return {"denoise_ms_720p": round(float(np.median(t["denoise"])), 2),
             "fast_ms_720p": round(float(np.median(t["fast"])), 2),
             "fast_denoise_ms_720p": round(float(np.median(t["fast_denoise"])), 2),
-            "ratio": round(ratio, 3), "denoise_ms_720p_nominal": round(ratio * FAST_MS_720P, 2),
+            "ratio": round(float(np.median(t["denoise"] / t["fast"])), 3),
             "frame_ratio": round(float(np.median(t["fast_denoise"] / t["fast"])), 3), "lifted": alone.lift is not None}
 
 
@@ -198,7 +200,7 @@ def main() -> None:
     base = DenoiseConfig(frames=args.denoise_frames)
     chosen = pick_scenes(args.pairs, args.scenes, args.max_luma)
     if args.speed_only:
-        speed = denoiser_speed(read_image(args.pairs / "low" / f"{chosen[0][0]}.png"), enhancer)
+        speed = denoiser_speed(read_image(args.pairs / "low" / f"{chosen[0][0]}.png"), args.threads)
         print(speed)
         if args.json:
             data = json.loads(args.json.read_text())
@@ -235,7 +237,7 @@ def main() -> None:
             rows.append({"level": lv, "variant": v, "psnr": round(m["psnr"], 2), "ssim": round(m["ssim"], 3),
                          "psnr_moving": round(m["psnr_moving"], 2), "flicker": round(m["flicker"], 5),
                          "recovered": None if recovered is None else round(recovered, 3)})
-    speed = denoiser_speed(read_image(args.pairs / "low" / f"{chosen[0][0]}.png"), enhancer)
+    speed = denoiser_speed(read_image(args.pairs / "low" / f"{chosen[0][0]}.png"), args.threads)
     print("| noise | variant | PSNR | SSIM | PSNR moving | recovered | flicker |\n|---|---|---|---|---|---|---|")
     for r in rows:
         rec = "–" if r["recovered"] is None else f"{100 * r['recovered']:.0f} %"

@@ -201,13 +201,10 @@ def results_md(f: Figures) -> str:
                   "on the frames before the network, `minelight.enhance.denoise`); `--no-denoise` gives *smoothing "
                   "(0.2.0)*. Chosen by the rule in "
                   "[notes/temporal_denoising.md](notes/temporal_denoising.md).", "",
-                  f"The denoiser takes {num(sp['denoise_ms_720p_nominal'])} ms per 720p frame on 2 cores "
-                  f"({num(sp['ratio'], 3)} of the fast model's own time, measured together in one process: "
-                  f"{num(sp['denoise_ms_720p'])} and {num(sp['fast_ms_720p'])} ms on a loaded machine; scaled to "
-                  "the fast model's 23.5 ms). The whole fast-model frame with the denoiser takes "
-                  f"{num(sp['frame_ratio'], 2)} of its time with the 0.2.0 smoothing "
-                  f"({num(sp['fast_denoise_ms_720p'])} against {num(sp['fast_ms_720p'])} ms): the denoiser "
-                  "replaces the smoothing's output blend.", ""]
+                  f"On the luma path that videos and `serve` run, the denoiser takes {num(sp['denoise_ms_720p'])} ms "
+                  f"per 720p frame ({num(sp['ratio'], 3)} of the fast model's own frame time, measured together in "
+                  f"one process; 2 cores); the fast model's frame takes {num(sp['fast_ms_720p'])} ms without it and "
+                  f"{num(sp['fast_denoise_ms_720p'])} ms with it.", ""]
     parts += ["## Models and training cost", "", table(["file", "model", "parameters", "GMACs at 256×256"], [
         [f"`{m['file']}.safetensors`", m["name"], num(m["params"]), num(m["gmacs_256"])] for m in d["models"]]), "",
         table(["training run", "steps", "seconds of training steps", "threads", "note"], [
