@@ -7,6 +7,7 @@ the first set's outputs (`--niqe`).
 
     python experiments/still_denoising.py --method student --pairs data/sice_val data/sice_val_noisy --niqe
     python experiments/still_denoising.py --method student --calibrate data/sice_val data/sice_val_noisy
+    python experiments/still_denoising.py --method student --cost data/sice_val_noisy
 
 `--calibrate CLEAN NOISY` (two LOL folders whose dark frames differ only by added noise) prints, per set, the
 noise std that `minelight.enhance.still_denoise.estimate_noise` finds in the input and in the output before the
@@ -110,10 +111,45 @@ def calibrate(enhancer: Enhancer, clean: str, noisy: str) -> None:
     print(f"noisy est / true (median) {np.median(a[:, 3] / np.maximum(a[:, 4], 1e-3)):.2f}")
 
 
+def cost(enhancer: Enhancer, folder: str) -> None:
+    """ms of the network (as ``enhance_array`` runs it) and of each candidate at 640x480 and 1280x720: the first
+    pair's noisy dark frame resized to each size; median of 5 runs after a warm-up."""
+    _, low, _ = load_pairs(folder, 1)[0]
+
+    def ms(fn) -> float:
+        fn()
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return 1000 * float(np.median(times))
+
+    print(f"| candidate | 640x480 ms | 1280x720 ms |  ({enhancer.method}: network + guard on the first row)")
+    print("|---|---|---|")
+    cells = {}
+    for w, h in ((640, 480), (1280, 720)):
+        img = cv2.resize(low, (w, h), interpolation=cv2.INTER_LINEAR)
+        out = stage_a(enhancer, img)
+        cells.setdefault("network", []).append(ms(lambda: stage_a(enhancer, img)))
+        for c in CANDIDATES[1:]:
+            where, kind, k = c
+            if where == "pre":
+                scale = input_scale(img)
+                cells.setdefault(label(c), []).append(ms(lambda: grain(img, kind, k, scale=scale)))
+            else:  # timed with its strength as if the image were noisy, so the filter always runs
+                sigma = NOISE_FLOOR + 8 / 255
+                cells.setdefault(label(c), []).append(ms(lambda: grain(out, kind, k, sigma=sigma)))
+        cells.setdefault("estimate_noise alone", []).append(ms(lambda: estimate_noise(out)))
+    for name, (a, b) in cells.items():
+        print(f"| {name} | {a:.0f} | {b:.0f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", nargs="+", help="LOL-layout folders (validation pairs)")
     ap.add_argument("--calibrate", nargs=2, metavar=("CLEAN", "NOISY"))
+    ap.add_argument("--cost", metavar="PAIRS", help="time the network and each candidate on this set's first frame")
     ap.add_argument("--method", default="student", help="student or fast")
     ap.add_argument("--niqe", action="store_true", help="also the mean NIQE of the first set's outputs")
     ap.add_argument("--threads", type=int, default=0)
@@ -124,6 +160,9 @@ def main() -> None:
     enhancer = Enhancer.from_recipe(args.method, threads=args.threads)
     if args.calibrate:
         calibrate(enhancer, *args.calibrate)
+        return
+    if args.cost:
+        cost(enhancer, args.cost)
         return
     candidates = [c for c in CANDIDATES if args.where in ("all", c[0]) or c[0] == "off"]
     rows = {c: [] for c in candidates}
