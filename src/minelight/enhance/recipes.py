@@ -98,9 +98,11 @@ def resolve(method: str, mode: str = "image", *, halo: float | None = None, chro
 
 
 def describe(recipe: Recipe) -> str:
-    """One short line naming the steps of ``recipe``, e.g. ``halo 0.5, chroma 4 px, exposure``."""
-    steps = [f"halo {recipe.halo:g}" if recipe.halo else "", f"chroma {recipe.chroma} px" if recipe.chroma else "",
+    """One short line naming the steps of ``recipe`` in the order they run, e.g. ``halo 0.5, grain 3, chroma 4 px,
+    exposure``."""
+    steps = [f"halo {recipe.halo:g}" if recipe.halo else "", f"grain {recipe.grain:g}" if recipe.grain else "",
+             f"chroma {recipe.chroma} px" if recipe.chroma else "",
              "chroma view" if recipe.chroma_view else "", "detail" if recipe.detail else "",
              "exposure" if recipe.exposure else "", "smoothing" if recipe.smoothing else "",
-             "denoise" if recipe.denoise else "", f"grain {recipe.grain:g}" if recipe.grain else ""]
+             "denoise" if recipe.denoise else ""]
     return ", ".join(s for s in steps if s) or "none"
