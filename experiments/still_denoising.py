@@ -30,7 +30,7 @@ from minelight.enhance.chroma import reduce_colour_noise
 from minelight.enhance.enhancer import Enhancer
 from minelight.enhance.exposure import apply_exposure
 from minelight.enhance.halo import reduce_halos
-from minelight.enhance.still_denoise import NOISE_FLOOR, denoise_luma, estimate_noise, luma
+from minelight.enhance.still_denoise import NOISE_FLOOR, estimate_noise, guided_luma, luma, nlm_luma
 from minelight.io import quantise8
 from minelight.metrics.registry import METRICS
 
@@ -51,14 +51,9 @@ def label(candidate: tuple[str, str, float]) -> str:
 def filter_luma(y: np.ndarray, kind: str, amount: float) -> np.ndarray:
     """``y`` ``(H, W)`` float32 denoised by ``kind`` at ``amount`` = k * (sigma - floor) in [0, 1] units."""
     if kind in ("nlm", "nlm11"):  # search window 21 px (OpenCV's recommendation) or 11 px (about 3x cheaper)
-        return denoise_luma(y, 255.0 * amount, 11 if kind == "nlm11" else 21)
+        return nlm_luma(y, amount, 11 if kind == "nlm11" else 21)
     if kind == "guided":  # self-guided filter, radius 2, eps = amount^2 (He et al.)
-        box = lambda x: cv2.boxFilter(x, -1, (5, 5), borderType=cv2.BORDER_REFLECT)  # noqa: E731
-        mean = box(y)
-        var = box(y * y) - mean * mean
-        a = var / (var + np.float32(amount * amount))
-        b = mean - a * mean
-        return box(a) * y + box(b)
+        return guided_luma(y, amount)
     if kind == "bilateral":
         return cv2.bilateralFilter(y, 5, sigmaColor=float(2 * amount), sigmaSpace=1.5)
     raise ValueError(kind)

@@ -66,7 +66,8 @@ def test_recipe_outputs_are_byte_identical_to_the_previous_release(key):
 def test_the_default_still_output_is_the_pinned_one_with_the_grain_step(method):
     recipe, image = resolve(method), from_uint8(frames()[0])
     pinned = Enhancer.from_recipe(method, grain=0)
-    expected = Enhancer(method, halo=recipe.halo, chroma=recipe.chroma, exposure=recipe.exposure, grain=recipe.grain)
+    expected = Enhancer(method, halo=recipe.halo, chroma=recipe.chroma, exposure=recipe.exposure, grain=recipe.grain,
+                        grain_filter=recipe.grain_filter)
     default = Enhancer.from_recipe(method).enhance_array(image)
     assert np.array_equal(default, expected.enhance_array(image))
     assert np.array_equal(default, pinned.enhance_array(image)) == (recipe.grain == 0)

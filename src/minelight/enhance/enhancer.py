@@ -33,7 +33,7 @@ from .detail import DetailConfig, restore_detail
 from .exposure import apply_exposure, parse_weights
 from .halo import check_strength, guard_correction, reduce_halos
 from .recipes import Recipe, resolve
-from .still_denoise import check_strength as check_grain, denoise_still
+from .still_denoise import FILTERS as GRAIN_FILTERS, check_strength as check_grain, denoise_still
 from .runtime import BACKENDS, OrtRunner, graph_runner
 from .temporal import TemporalSmoother
 from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, TileStages, tiled_forward, tiled_local
@@ -74,11 +74,12 @@ def enhancer_for(name: str, mode: str = "image", **kwargs) -> Enhancer:
         raise ValueError(f"{name}: unknown step {sorted(unknown)[0]!r}; after METHOD.net use "
                          f"{', '.join('+' + s for s in POST_STEPS)}")
     own, student, fast = resolve(method, mode), resolve("student"), resolve("fast")
+    grain = own if own.grain else student
     return Enhancer(method, detail=DetailConfig() if "detail" in steps else None,
                     halo=(own.halo or student.halo) if "halo" in steps else 0.0,
                     chroma=(own.chroma or fast.chroma) if "chroma" in steps else 0,
                     chroma_view="chromaview" in steps, exposure="exposure" in steps,
-                    grain=(own.grain or student.grain) if "grain" in steps else 0.0, **kwargs)
+                    grain=grain.grain if "grain" in steps else 0.0, grain_filter=grain.grain_filter, **kwargs)
 
 
 def _area_resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -115,7 +116,7 @@ class Enhancer:
     (:mod:`minelight.enhance.exposure`; key ``exposure``), after the colour-noise step; weights without them: no step.
     ``grain``: strength of the grain step on the output of the method and its guard, before the colour-noise step
     (:mod:`minelight.enhance.still_denoise`: the luma denoised in proportion to the noise estimated in it; 0 = off;
-    meant for still images, the recipes give it to no video).
+    meant for still images, the recipes give it to no video); ``grain_filter``: its filter, ``guided`` or ``nlm``.
     ``denoise``: the temporal denoising of a video's frames before the method (:mod:`minelight.enhance.denoise`;
     ``None`` = off); the state of each video is a :class:`TemporalDenoiser` from :meth:`denoiser`, passed to
     :meth:`enhance_array` with each frame.
@@ -124,9 +125,13 @@ class Enhancer:
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
                  backend: str = "auto", tile: int = 0, detail: DetailConfig | None = None,
                  brightness: float = 1.0, halo: float = 0.0, exposure: bool = False, chroma: int = 0,
-                 chroma_view: bool = False, denoise: DenoiseConfig | None = None, grain: float = 0.0):
+                 chroma_view: bool = False, denoise: DenoiseConfig | None = None, grain: float = 0.0,
+                 grain_filter: str = "guided"):
         self.tile = tile
         self.grain = check_grain(grain)
+        if grain_filter not in GRAIN_FILTERS:
+            raise ValueError(f"unknown grain filter {grain_filter!r}; choose from {', '.join(GRAIN_FILTERS)}")
+        self.grain_filter = grain_filter
         self.denoise = denoise
         self.chroma = check_radius(chroma)
         if chroma_view and method != "fast":
@@ -178,7 +183,7 @@ class Enhancer:
         """The enhancer of an already resolved ``recipe`` (``serve`` resolves its cameras' recipes at load)."""
         return cls(recipe.method, weights, threads, backend, tile, DetailConfig() if recipe.detail else None,
                    brightness, recipe.halo, recipe.exposure, recipe.chroma, recipe.chroma_view,
-                   DenoiseConfig() if recipe.denoise else None, recipe.grain)
+                   DenoiseConfig() if recipe.denoise else None, recipe.grain, recipe.grain_filter)
 
     def denoiser(self) -> TemporalDenoiser | None:
         """A fresh denoising state for one video or camera (``None`` when this enhancer does not denoise)."""
@@ -202,7 +207,7 @@ class Enhancer:
             else self._enhance_still(img)
         out = out if self.detail is None else restore_detail(img, out, self.detail)
         halo = 0.0 if self.method == "fast" else self.halo  # the fast model's guard is inside its correction
-        out = reduce_colour_noise(denoise_still(reduce_halos(img, out, halo), self.grain), self.chroma)
+        out = reduce_colour_noise(denoise_still(reduce_halos(img, out, halo), self.grain, filter=self.grain_filter), self.chroma)
         out = apply_exposure(img, out, self.exposure)
         return adjust_brightness(out, self.brightness)
 

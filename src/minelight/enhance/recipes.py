@@ -5,7 +5,7 @@ This table is the one place they live. ``minelight enhance`` (images and videos)
 benchmark scripts all read it through :func:`resolve`; ``minelight info`` prints it.
 
     >>> resolve("fast", "video")
-    Recipe(method='fast', mode='video', halo=0.5, chroma=0, chroma_view=True, detail=False, exposure=False, smoothing=False, denoise=True, grain=0.0)
+    Recipe(method='fast', mode='video', halo=0.5, chroma=0, chroma_view=True, detail=False, exposure=False, smoothing=False, denoise=True, grain=0.0, grain_filter='nlm')
     >>> resolve("student", "image", chroma=0).chroma   # a user's override, applied once
     0
 
@@ -29,8 +29,9 @@ STUDENT_DETAIL = False  # detail restoration after Net-S: off (it cost PSNR, SSI
 STUDENT_EXPOSURE = True  # the per-image exposure step of Net-S's header, on still images only
 # The grain step (luma denoising scaled by the noise estimated in the output) on still images only: its strength
 # (docs/notes/still_denoising.md); video and serve have the temporal denoiser instead
-STUDENT_GRAIN = 3.0  # non-local means h = 3 x (estimated noise - floor) on the luma after Net-S and its guard
-FAST_GRAIN = 0.0
+STUDENT_GRAIN = 8.0  # a self-guided filter of the luma, sqrt(eps) = 8 x (estimated noise - floor)
+FAST_GRAIN = 2.0  # non-local means on the luma, h = 2 x (estimated noise - floor)
+GRAIN_FILTER = {"student": "guided", "fast": "nlm"}  # the filter each network's strength is for
 # Temporal denoising of the frames before the fast model, on video and in serve, and whether the smoothing of its
 # correction stays on beside it (docs/notes/temporal_denoising.md); with the denoiser off, the smoothing is on
 FAST_DENOISE = True
@@ -51,18 +52,21 @@ class Recipe:
     smoothing: bool = False  # temporal smoothing of the fast model's correction (minelight.enhance.temporal)
     denoise: bool = False  # temporal denoising of the frames before the network (minelight.enhance.denoise)
     grain: float = 0.0  # still images: grain step strength (0 = off; minelight.enhance.still_denoise)
+    grain_filter: str = "guided"  # its filter: guided (cheap) or nlm (non-local means)
 
 
 def _default(method: str, mode: str) -> Recipe:
     still = mode == "image"
     if method == "student":
         return Recipe(method, mode, halo=STUDENT_HALO, chroma=STUDENT_CHROMA, detail=STUDENT_DETAIL,
-                      exposure=STUDENT_EXPOSURE and still, grain=STUDENT_GRAIN if still else 0.0)
+                      exposure=STUDENT_EXPOSURE and still, grain=STUDENT_GRAIN if still else 0.0,
+                      grain_filter=GRAIN_FILTER[method])
     if method == "fast":
         view = FAST_VIDEO_VIEW and not still
         return Recipe(method, mode, halo=FAST_HALO, chroma=FAST_CHROMA if still else 0, chroma_view=view,
                       smoothing=not still and (FAST_SMOOTHING_WITH_DENOISE or not FAST_DENOISE),
-                      denoise=FAST_DENOISE and not still, grain=FAST_GRAIN if still else 0.0)
+                      denoise=FAST_DENOISE and not still, grain=FAST_GRAIN if still else 0.0,
+                      grain_filter=GRAIN_FILTER[method])
     return Recipe(method, mode)  # Zero-DCE, Net-T and the classical methods: their output as it is
 
 
@@ -98,9 +102,9 @@ def resolve(method: str, mode: str = "image", *, halo: float | None = None, chro
 
 
 def describe(recipe: Recipe) -> str:
-    """One short line naming the steps of ``recipe`` in the order they run, e.g. ``halo 0.5, grain 3, chroma 4 px,
+    """One short line naming the steps of ``recipe`` in the order they run, e.g. ``halo 0.5, grain 8 guided, chroma 4 px,
     exposure``."""
-    steps = [f"halo {recipe.halo:g}" if recipe.halo else "", f"grain {recipe.grain:g}" if recipe.grain else "",
+    steps = [f"halo {recipe.halo:g}" if recipe.halo else "", f"grain {recipe.grain:g} {recipe.grain_filter}" if recipe.grain else "",
              f"chroma {recipe.chroma} px" if recipe.chroma else "",
              "chroma view" if recipe.chroma_view else "", "detail" if recipe.detail else "",
              "exposure" if recipe.exposure else "", "smoothing" if recipe.smoothing else "",

@@ -7,12 +7,14 @@ Brightening a dark frame multiplies its sensor noise by the network's gain. The 
 step removes. :func:`estimate_noise` measures the noise std of the luma with Immerkær's fast estimator
 (a Laplacian-difference mask whose response to smooth ramps is zero), leaving out edges, which it would
 count as noise, and pixels near black or white, where clipping hides the noise. :func:`denoise_still`
-applies OpenCV's non-local means to the luma with a filter strength proportional to that estimate, below
-a floor the estimate does not reach on clean images: nothing is done there. The colour is carried over
-unchanged (each channel moves by the luma's change).
+filters the luma (a self-guided filter, or OpenCV's non-local means, which keeps more texture at about
+seven times the cost) with a strength proportional to the excess of that estimate over a floor that clean
+validation images do not reach: nothing is done below it. The colour is carried over unchanged (each
+channel moves by the luma's change).
 
-    sigma = estimate_noise(enhanced)                     # noise std of the luma, in [0, 1] units
-    out = denoise_still(enhanced, strength=3.0)          # estimate, then denoise the luma by that much
+    sigma = estimate_noise(enhanced)                        # noise std of the luma, in [0, 1] units
+    out = denoise_still(enhanced, 8.0)                      # Net-S's: guided filter, eps = (8 (sigma - floor))^2
+    out = denoise_still(enhanced, 2.0, filter="nlm")        # the fast model's: non-local means, h = 2 (sigma - floor)
 
 Video does not use this step: the temporal denoiser (:mod:`minelight.enhance.denoise`) averages frames
 instead, which keeps detail a single frame cannot.
@@ -35,7 +37,8 @@ CLIP_MARGIN = 2 / 255  # pixels whose 3x3 window comes this close to 0 or 1 are 
 # Chosen on SICE validation (docs/notes/still_denoising.md):
 NOISE_FLOOR = 3 / 255  # estimated luma std (0-1) below which the image counts as clean and is left as it is:
                        # above every clean validation output of both networks (at most 2.9 levels)
-TEMPLATE = 7  # non-local means patch (px), OpenCV's recommended size
+GUIDED_RADIUS = 2  # the self-guided filter's window radius (px); Net-S's grain filter
+TEMPLATE = 7  # non-local means patch (px), OpenCV's recommended size; the fast model's grain filter
 SEARCH = 11  # its search window (px): a third of the cost of the recommended 21 px, as good on validation
 
 
@@ -79,33 +82,53 @@ def estimate_noise(img: np.ndarray, edge_fraction: float = EDGE_FRACTION) -> flo
     return float(math.sqrt(math.pi / 2) / 6 * response[keep].mean())
 
 
-def filter_strength(sigma: float, strength: float = 1.0, floor: float = NOISE_FLOOR) -> float:
-    """Non-local means ``h`` in 8-bit levels for a luma noise std ``sigma`` (0-1): ``strength * 255 * (sigma -
-    floor)``, 0 at or below the floor."""
-    return max(0.0, strength * 255.0 * (sigma - floor))
+def filter_amount(sigma: float, strength: float = 1.0, floor: float = NOISE_FLOOR) -> float:
+    """How hard to filter a luma whose noise std is ``sigma`` (0-1): ``strength * (sigma - floor)``, 0 at or below
+    the floor (in [0, 1] units: the guided filter's ``sqrt(eps)``, non-local means' ``h`` / 255)."""
+    return max(0.0, strength * (sigma - floor))
 
 
-def denoise_luma(y: np.ndarray, h: float, search: int = SEARCH) -> np.ndarray:
-    """``y`` ``(H, W)`` float32 in [0, 1] denoised by non-local means of strength ``h`` (8-bit levels) with a
-    ``search`` x ``search`` px search window: the filter runs on the 8-bit luma and its change is added to
+def guided_luma(y: np.ndarray, amount: float) -> np.ndarray:
+    """``y`` ``(H, W)`` float32 through a self-guided filter (He et al.; window ``(2 GUIDED_RADIUS + 1)^2`` px,
+    ``eps = amount^2``): flat parts whose std is well below ``amount`` are averaged, edges above it kept."""
+    size = (2 * GUIDED_RADIUS + 1,) * 2
+    box = lambda x: cv2.boxFilter(x, -1, size, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    mean = box(y)
+    var = box(y * y) - mean * mean
+    a = var / (var + np.float32(amount * amount))
+    b = mean - a * mean
+    return box(a) * y + box(b)
+
+
+def nlm_luma(y: np.ndarray, amount: float, search: int = SEARCH) -> np.ndarray:
+    """``y`` ``(H, W)`` float32 in [0, 1] through OpenCV's non-local means with ``h = 255 amount`` (patch
+    ``TEMPLATE``, search window ``search`` px): the filter runs on the 8-bit luma and its change is added to
     ``y``, so no precision is lost below a level."""
     q = np.clip(y * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    d = cv2.fastNlMeansDenoising(q, None, h=float(h), templateWindowSize=TEMPLATE, searchWindowSize=search)
+    d = cv2.fastNlMeansDenoising(q, None, h=float(255.0 * amount), templateWindowSize=TEMPLATE,
+                                 searchWindowSize=search)
     return y + (d.astype(np.float32) - q.astype(np.float32)) / np.float32(255.0)
 
 
-def denoise_still(img: np.ndarray, strength: float = 1.0, sigma: float | None = None) -> np.ndarray:
-    """``(H, W, 3)`` float RGB in [0, 1] -> same shape, float32 in [0, 1]: the luma denoised by non-local
-    means with ``h = filter_strength(sigma, strength)``, each channel moved by the luma's change (the colour
-    differences kept). ``sigma``: the luma's noise std (0-1); ``None`` = :func:`estimate_noise` of ``img``.
-    ``strength`` 0, or an estimate at or below ``NOISE_FLOOR``, returns ``img`` as it is."""
+FILTERS = {"guided": guided_luma, "nlm": nlm_luma}
+
+
+def denoise_still(img: np.ndarray, strength: float = 1.0, sigma: float | None = None,
+                  filter: str = "guided") -> np.ndarray:
+    """``(H, W, 3)`` float RGB in [0, 1] -> same shape, float32 in [0, 1]: the luma denoised by ``filter``
+    (``guided``: :func:`guided_luma`, ``nlm``: :func:`nlm_luma`) at ``filter_amount(sigma, strength)``, each
+    channel moved by the luma's change (the colour differences kept). ``sigma``: the luma's noise std (0-1);
+    ``None`` = :func:`estimate_noise` of ``img``. ``strength`` 0, or an estimate at or below ``NOISE_FLOOR``,
+    returns ``img`` as it is."""
+    if filter not in FILTERS:
+        raise ValueError(f"unknown grain filter {filter!r}; choose from {', '.join(FILTERS)}")
     if check_strength(strength) == 0:
         return img
-    h = filter_strength(estimate_noise(img) if sigma is None else sigma, strength)
-    if h <= 0:
+    amount = filter_amount(estimate_noise(img) if sigma is None else sigma, strength)
+    if amount <= 0:
         return img
     img = np.ascontiguousarray(img, dtype=np.float32)
     y = luma(img)
-    change = denoise_luma(y, h) - y
+    change = FILTERS[filter](y, amount) - y
     out = img + change[..., None]
     return np.clip(out, 0.0, 1.0, out=out)
