@@ -102,7 +102,8 @@ def calibrate(enhancer: Enhancer, clean: str, noisy: str) -> None:
     print("8-bit levels: input est clean / noisy | output est clean / noisy | output true noise | scaled input noisy")
     for q in (10, 50, 90):
         print(f"p{q}: " + " | ".join(f"{v:.2f}" for v in np.percentile(a, q, axis=0)))
-    print(f"max clean output estimate {a[:, 2].max():.2f}; corr(noisy est, true) {np.corrcoef(a[:, 3], a[:, 4])[0, 1]:.3f}")
+    corr = np.corrcoef(a[:, 3], a[:, 4])[0, 1]
+    print(f"max clean output estimate {a[:, 2].max():.2f}; corr(noisy est, true) {corr:.3f}")
     print(f"noisy est / true (median) {np.median(a[:, 3] / np.maximum(a[:, 4], 1e-3)):.2f}")
 
 

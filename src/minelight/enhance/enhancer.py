@@ -52,8 +52,8 @@ def enhancer_for(name: str, mode: str = "image", **kwargs) -> Enhancer:
     writes (its recipe in ``mode``); ``METHOD.net`` is the network alone; ``METHOD.net+STEP`` adds a step at
     the strength the method's recipe gives it (or ``METHOD``'s image default for a method without one:
     ``+halo`` Net-S's, ``+chroma`` the fast model's): ``detail``, ``halo``, ``chroma``, ``chromaview`` (the fast
-    model's cheap colour-noise form), ``exposure``, ``grain`` (Net-S's still strength for a method without
-    one); steps combine (``student.net+halo+chroma``).
+    model's cheap colour-noise form), ``exposure``, ``grain`` (Net-S's still strength and filter for a method
+    without one); steps combine (``student.net+halo+chroma``).
     ``METHOD@MODE`` is the recipe of another mode on each image on its own (``fast@video``: what a video's
     frames get, without the temporal steps)."""
     name, at, named_mode = name.partition("@")
@@ -207,7 +207,8 @@ class Enhancer:
             else self._enhance_still(img)
         out = out if self.detail is None else restore_detail(img, out, self.detail)
         halo = 0.0 if self.method == "fast" else self.halo  # the fast model's guard is inside its correction
-        out = reduce_colour_noise(denoise_still(reduce_halos(img, out, halo), self.grain, filter=self.grain_filter), self.chroma)
+        out = denoise_still(reduce_halos(img, out, halo), self.grain, filter=self.grain_filter)  # stills only
+        out = reduce_colour_noise(out, self.chroma)
         out = apply_exposure(img, out, self.exposure)
         return adjust_brightness(out, self.brightness)
 

@@ -102,9 +102,10 @@ def resolve(method: str, mode: str = "image", *, halo: float | None = None, chro
 
 
 def describe(recipe: Recipe) -> str:
-    """One short line naming the steps of ``recipe`` in the order they run, e.g. ``halo 0.5, grain 8 guided, chroma 4 px,
-    exposure``."""
-    steps = [f"halo {recipe.halo:g}" if recipe.halo else "", f"grain {recipe.grain:g} {recipe.grain_filter}" if recipe.grain else "",
+    """One short line naming the steps of ``recipe`` in the order they run, e.g. ``halo 0.5, grain 8 guided,
+    chroma 4 px, exposure``."""
+    grain = f"grain {recipe.grain:g} {recipe.grain_filter}" if recipe.grain else ""
+    steps = [f"halo {recipe.halo:g}" if recipe.halo else "", grain,
              f"chroma {recipe.chroma} px" if recipe.chroma else "",
              "chroma view" if recipe.chroma_view else "", "detail" if recipe.detail else "",
              "exposure" if recipe.exposure else "", "smoothing" if recipe.smoothing else "",
