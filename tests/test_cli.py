@@ -47,7 +47,8 @@ def test_enhance_student_restores_detail_with_detail_and_by_default_only_if_chos
         assert result.exit_code == 0, result.output
         recipe = resolve("student")
         expected = Enhancer("student", student_weights, backend="auto", detail=detail, halo=recipe.halo,
-                            chroma=recipe.chroma).enhance_array(read_image(src))  # guard, step: default
+                            chroma=recipe.chroma, grain=recipe.grain,
+                            grain_filter=recipe.grain_filter).enhance_array(read_image(src))  # the default steps
         np.testing.assert_allclose(read_image(dst), from_uint8(to_uint8(expected)), atol=1.5 / 255)
     assert not np.array_equal(read_image(tmp_path / "--detail.png"), read_image(tmp_path / "--no-detail.png"))
 
@@ -370,6 +371,7 @@ def test_pairs_of_a_missing_or_empty_folder_is_one_line(tmp_path):
 @pytest.mark.parametrize("option, good, bad, message", [
     ("--halo", "1", ("1.5", "-0.5"), "strength must be in"),
     ("--chroma", "4", ("-3",), "radius must be"),
+    ("--grain", "4", ("-1",), "grain strength must be"),
 ])
 def test_enhance_post_step_options(tmp_path, image_folder, option, good, bad, message):
     plain, stepped = tmp_path / "p", tmp_path / "s"

@@ -200,6 +200,12 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                                                       "images; fast on video gets a cheaper form, its input's "
                                                       "chroma from a 320-px view; 0 for other methods; "
                                                       "docs/notes/colour_noise.md)."),
+            grain: Optional[float] = typer.Option(None, "--grain",
+                                                  help="Still images: grain step strength, the luma denoised in "
+                                                       "proportion to the noise measured in it (0 = off; default: "
+                                                       "the strength chosen for student and fast, 0 for other "
+                                                       "methods; not applied to video; "
+                                                       "docs/notes/still_denoising.md)."),
             exposure: bool = typer.Option(True, "--exposure/--no-exposure",
                                           help="Images with student: the per-image exposure step the weights "
                                                "carry (minelight.enhance.exposure; not applied to video)."),
@@ -228,7 +234,7 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                                   encoding={"preset": preset, "crf": crf}, quiet=quiet, recipe=dict(
                                       method=method, weights=weights, backend=backend, tile=tile,
                                       brightness=brightness, halo=halo, chroma=chroma, detail=detail,
-                                      exposure=exposure))
+                                      exposure=exposure, grain=grain))
     videos = [p for p in inputs if is_video_path(p) and not p.is_dir()]
     images = [p for p in inputs if p not in videos]
     if source is not None or videos:
@@ -238,7 +244,7 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
                         halo=halo, chroma=chroma, denoise=denoise)
     if images:
         _enhance_images(images, output, method, weights, backend, sequence, fmt, bits, threads, quiet,
-                        max_pixels, tile, detail, brightness, halo, exposure, chroma, smooth, denoise)
+                        max_pixels, tile, detail, brightness, halo, exposure, chroma, smooth, denoise, grain)
 
 
 def _enhance_videos(sources: list, output: Path, method: str, weights, backend: str, side: bool,
@@ -279,7 +285,8 @@ def _enhance_videos(sources: list, output: Path, method: str, weights, backend: 
 def _enhance_images(inputs: list[Path], output: Path, method: str, weights, backend: str, sequence: bool,
                     fmt, bits: int, threads: int, quiet: bool, max_pixels: int, tile: int, detail: bool | None,
                     brightness: float = 1.0, halo: float | None = None, exposure: bool = True,
-                    chroma: int | None = None, smooth: bool | None = None, denoise: bool | None = None) -> None:
+                    chroma: int | None = None, smooth: bool | None = None, denoise: bool | None = None,
+                    grain: float | None = None) -> None:
     from rich.progress import Progress
 
     from .enhance.enhancer import Enhancer, plan_outputs
@@ -295,7 +302,7 @@ def _enhance_images(inputs: list[Path], output: Path, method: str, weights, back
         if others:
             typer.echo(f"note: {folder}: skipped {len(others)} non-image file(s), e.g. {others[0]}", err=True)
     recipe = resolve(method, "video" if sequence else "image", halo=halo, chroma=chroma, detail=detail,
-                     exposure=exposure, smoothing=smooth, denoise=denoise)
+                     exposure=exposure, smoothing=smooth, denoise=denoise, grain=grain)
     enhancer = Enhancer.from_resolved(recipe, weights=weights, threads=threads, backend=backend, tile=tile,
                                       brightness=brightness)
     if len(jobs) > 1 or not jobs[0][1].suffix:

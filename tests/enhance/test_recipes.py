@@ -12,6 +12,11 @@ smoothing's output blend (``minelight.enhance.denoise``; chosen on the noisy-vid
 ``docs/notes/temporal_denoising.md``), which changes those outputs on purpose. The golden check therefore pins
 the recipe with the denoiser off (``denoise=False``): everything else must still be equal to 0.1.0,
 and the denoiser's own behaviour is tested in ``test_denoise.py``.
+
+Still images now get the grain step after the network (``minelight.enhance.still_denoise``; chosen on the SICE
+validation pairs, ``docs/notes/still_denoising.md``), which changes the default still outputs on purpose. The
+golden check pins it off as well (``grain=0``); ``test_the_default_still_output_is_the_pinned_one_with_the_grain_step``
+checks that the default is exactly those steps plus the grain step, and ``test_still_denoise.py`` the step itself.
 """
 
 from pathlib import Path
@@ -49,7 +54,7 @@ def _thumbnail(img: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("key", sorted(GOLDEN))
 def test_recipe_outputs_equal_the_previous_release(key):
     method, mode = key.split("-")
-    enhancer, images = Enhancer.from_recipe(method, mode, denoise=False), frames()
+    enhancer, images = Enhancer.from_recipe(method, mode, denoise=False, grain=0), frames()
     assert enhancer.denoiser() is None
     if mode == "image":
         outs = [enhancer.enhance_array(from_uint8(images[0]))]
@@ -57,6 +62,17 @@ def test_recipe_outputs_equal_the_previous_release(key):
         smoother = TemporalSmoother(SmoothingConfig()) if mode == "video" or method == "fast" else None
         outs = [enhancer.enhance_array(from_uint8(f), smoother) for f in images]
     np.testing.assert_allclose(np.stack([_thumbnail(o) for o in outs]), GOLDEN[key], rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("method", ["student", "fast"])
+def test_the_default_still_output_is_the_pinned_one_with_the_grain_step(method):
+    recipe, image = resolve(method), from_uint8(frames()[0])
+    pinned = Enhancer.from_recipe(method, grain=0)
+    expected = Enhancer(method, halo=recipe.halo, chroma=recipe.chroma, exposure=recipe.exposure, grain=recipe.grain,
+                        grain_filter=recipe.grain_filter)
+    default = Enhancer.from_recipe(method).enhance_array(image)
+    assert np.array_equal(default, expected.enhance_array(image))
+    assert np.array_equal(default, pinned.enhance_array(image)) == (recipe.grain == 0)
 
 
 def test_every_method_has_a_recipe_in_every_mode():

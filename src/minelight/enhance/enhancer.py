@@ -35,13 +35,14 @@ from .exposure import apply_exposure, parse_weights
 from .halo import check_strength, guard_correction, reduce_halos
 from .luma_path import apply_to_luma, brightness_table, chroma_of, frame_views
 from .recipes import Recipe, resolve
+from .still_denoise import FILTERS as GRAIN_FILTERS, check_strength as check_grain, denoise_still
 from .runtime import BACKENDS, OrtRunner, graph_runner
 from .temporal import TemporalSmoother
 from .tiling import AUTO_TILE_PIXELS, DEFAULT_TILE, TileStages, tiled_forward, tiled_local
 
 NEURAL_METHODS = ("student", "fast", "zerodce", "teacher")
 # "METHOD.net+STEP" in a benchmark: the network alone plus a step at its recipe strength
-POST_STEPS = ("detail", "halo", "chroma", "chromaview", "exposure")
+POST_STEPS = ("detail", "halo", "chroma", "chromaview", "exposure", "grain")
 
 
 def list_methods() -> list[str]:
@@ -53,7 +54,8 @@ def enhancer_for(name: str, mode: str = "image", **kwargs) -> Enhancer:
     writes (its recipe in ``mode``); ``METHOD.net`` is the network alone; ``METHOD.net+STEP`` adds a step at
     the strength the method's recipe gives it (or ``METHOD``'s image default for a method without one:
     ``+halo`` Net-S's, ``+chroma`` the fast model's): ``detail``, ``halo``, ``chroma``, ``chromaview`` (the fast
-    model's cheap colour-noise form), ``exposure``; steps combine (``student.net+halo+chroma``).
+    model's cheap colour-noise form), ``exposure``, ``grain`` (Net-S's still strength and filter for a method
+    without one); steps combine (``student.net+halo+chroma``).
     ``METHOD@MODE`` is the recipe of another mode on each image on its own (``fast@video``: what a video's
     frames get, without the temporal steps)."""
     name, at, named_mode = name.partition("@")
@@ -74,10 +76,12 @@ def enhancer_for(name: str, mode: str = "image", **kwargs) -> Enhancer:
         raise ValueError(f"{name}: unknown step {sorted(unknown)[0]!r}; after METHOD.net use "
                          f"{', '.join('+' + s for s in POST_STEPS)}")
     own, student, fast = resolve(method, mode), resolve("student"), resolve("fast")
+    grain = own if own.grain else student
     return Enhancer(method, detail=DetailConfig() if "detail" in steps else None,
                     halo=(own.halo or student.halo) if "halo" in steps else 0.0,
                     chroma=(own.chroma or fast.chroma) if "chroma" in steps else 0,
-                    chroma_view="chromaview" in steps, exposure="exposure" in steps, **kwargs)
+                    chroma_view="chromaview" in steps, exposure="exposure" in steps,
+                    grain=grain.grain if "grain" in steps else 0.0, grain_filter=grain.grain_filter, **kwargs)
 
 
 def _area_resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -112,6 +116,9 @@ class Enhancer:
     ``chroma``.
     ``exposure``: apply the per-image exposure step whose coefficients the weights' header carries
     (:mod:`minelight.enhance.exposure`; key ``exposure``), after the colour-noise step; weights without them: no step.
+    ``grain``: strength of the grain step on the output of the method and its guard, before the colour-noise step
+    (:mod:`minelight.enhance.still_denoise`: the luma denoised in proportion to the noise estimated in it; 0 = off;
+    meant for still images, the recipes give it to no video); ``grain_filter``: its filter, ``guided`` or ``nlm``.
     ``denoise``: the temporal denoising of a video's frames before the method (:mod:`minelight.enhance.denoise`;
     ``None`` = off); the state of each video is a :class:`TemporalDenoiser` from :meth:`denoiser`, passed to
     :meth:`enhance_array` with each frame.
@@ -120,8 +127,13 @@ class Enhancer:
     def __init__(self, method: str = "student", weights: str | os.PathLike | None = None, threads: int = 0,
                  backend: str = "auto", tile: int = 0, detail: DetailConfig | None = None,
                  brightness: float = 1.0, halo: float = 0.0, exposure: bool = False, chroma: int = 0,
-                 chroma_view: bool = False, denoise: DenoiseConfig | None = None):
+                 chroma_view: bool = False, denoise: DenoiseConfig | None = None, grain: float = 0.0,
+                 grain_filter: str = "guided"):
         self.tile = tile
+        self.grain = check_grain(grain)
+        if grain_filter not in GRAIN_FILTERS:
+            raise ValueError(f"unknown grain filter {grain_filter!r}; choose from {', '.join(GRAIN_FILTERS)}")
+        self.grain_filter = grain_filter
         self.denoise = denoise
         self.chroma = check_radius(chroma)
         if chroma_view and method != "fast":
@@ -158,10 +170,12 @@ class Enhancer:
     def from_recipe(cls, method: str = "student", mode: str = "image", *, weights: str | os.PathLike | None = None,
                     threads: int = 0, backend: str = "auto", tile: int = 0, brightness: float = 1.0,
                     halo: float | None = None, chroma: int | None = None, detail: bool | None = None,
-                    exposure: bool | None = None, denoise: bool | None = None) -> Enhancer:
+                    exposure: bool | None = None, denoise: bool | None = None,
+                    grain: float | None = None) -> Enhancer:
         """Exactly what ``minelight enhance`` (``mode`` ``image`` or ``video``) or ``serve`` (``serve``)
         applies for ``method``: its recipe (:mod:`minelight.enhance.recipes`) with these overrides."""
-        recipe = resolve(method, mode, halo=halo, chroma=chroma, detail=detail, exposure=exposure, denoise=denoise)
+        recipe = resolve(method, mode, halo=halo, chroma=chroma, detail=detail, exposure=exposure, denoise=denoise,
+                         grain=grain)
         return cls.from_resolved(recipe, weights=weights, threads=threads, backend=backend, tile=tile,
                                  brightness=brightness)
 
@@ -171,7 +185,7 @@ class Enhancer:
         """The enhancer of an already resolved ``recipe`` (``serve`` resolves its cameras' recipes at load)."""
         return cls(recipe.method, weights, threads, backend, tile, DetailConfig() if recipe.detail else None,
                    brightness, recipe.halo, recipe.exposure, recipe.chroma, recipe.chroma_view,
-                   DenoiseConfig() if recipe.denoise else None)
+                   DenoiseConfig() if recipe.denoise else None, recipe.grain, recipe.grain_filter)
 
     def denoiser(self) -> TemporalDenoiser | None:
         """A fresh denoising state for one video or camera (``None`` when this enhancer does not denoise)."""
@@ -195,7 +209,8 @@ class Enhancer:
             else self._enhance_still(img)
         out = out if self.detail is None else restore_detail(img, out, self.detail)
         halo = 0.0 if self.method == "fast" else self.halo  # the fast model's guard is inside its correction
-        out = reduce_colour_noise(reduce_halos(img, out, halo), self.chroma)
+        out = denoise_still(reduce_halos(img, out, halo), self.grain, filter=self.grain_filter)  # stills only
+        out = reduce_colour_noise(out, self.chroma)
         out = apply_exposure(img, out, self.exposure)
         return adjust_brightness(out, self.brightness)
 

@@ -5,7 +5,7 @@ This table is the one place they live. ``minelight enhance`` (images and videos)
 benchmark scripts all read it through :func:`resolve`; ``minelight info`` prints it.
 
     >>> resolve("fast", "video")
-    Recipe(method='fast', mode='video', halo=0.5, chroma=0, chroma_view=True, detail=False, exposure=False, smoothing=False, denoise=True)
+    Recipe(method='fast', mode='video', halo=0.5, chroma=0, chroma_view=True, detail=False, exposure=False, smoothing=False, denoise=True, grain=0.0, grain_filter='nlm')
     >>> resolve("student", "image", chroma=0).chroma   # a user's override, applied once
     0
 
@@ -27,6 +27,11 @@ FAST_CHROMA = 4  # after the fast model on still images
 FAST_VIDEO_VIEW = True
 STUDENT_DETAIL = False  # detail restoration after Net-S: off (it cost PSNR, SSIM and NIQE on validation)
 STUDENT_EXPOSURE = True  # the per-image exposure step of Net-S's header, on still images only
+# The grain step (luma denoising scaled by the noise estimated in the output) on still images only: its strength
+# (docs/notes/still_denoising.md); video and serve have the temporal denoiser instead
+STUDENT_GRAIN = 8.0  # a self-guided filter of the luma, sqrt(eps) = 8 x (estimated noise - floor)
+FAST_GRAIN = 2.0  # non-local means on the luma, h = 2 x (estimated noise - floor)
+GRAIN_FILTER = {"student": "guided", "fast": "nlm"}  # the filter each network's strength is for
 # Temporal denoising of the frames before the fast model, on video and in serve, and whether the smoothing of its
 # correction stays on beside it (docs/notes/temporal_denoising.md); with the denoiser off, the smoothing is on
 FAST_DENOISE = True
@@ -46,29 +51,34 @@ class Recipe:
     exposure: bool = False  # the exposure step the weights' header carries (minelight.enhance.exposure)
     smoothing: bool = False  # temporal smoothing of the fast model's correction (minelight.enhance.temporal)
     denoise: bool = False  # temporal denoising of the frames before the network (minelight.enhance.denoise)
+    grain: float = 0.0  # still images: grain step strength (0 = off; minelight.enhance.still_denoise)
+    grain_filter: str = "guided"  # its filter: guided (cheap) or nlm (non-local means)
 
 
 def _default(method: str, mode: str) -> Recipe:
     still = mode == "image"
     if method == "student":
         return Recipe(method, mode, halo=STUDENT_HALO, chroma=STUDENT_CHROMA, detail=STUDENT_DETAIL,
-                      exposure=STUDENT_EXPOSURE and still)
+                      exposure=STUDENT_EXPOSURE and still, grain=STUDENT_GRAIN if still else 0.0,
+                      grain_filter=GRAIN_FILTER[method])
     if method == "fast":
         view = FAST_VIDEO_VIEW and not still
         return Recipe(method, mode, halo=FAST_HALO, chroma=FAST_CHROMA if still else 0, chroma_view=view,
                       smoothing=not still and (FAST_SMOOTHING_WITH_DENOISE or not FAST_DENOISE),
-                      denoise=FAST_DENOISE and not still)
+                      denoise=FAST_DENOISE and not still, grain=FAST_GRAIN if still else 0.0,
+                      grain_filter=GRAIN_FILTER[method])
     return Recipe(method, mode)  # Zero-DCE, Net-T and the classical methods: their output as it is
 
 
 def resolve(method: str, mode: str = "image", *, halo: float | None = None, chroma: int | None = None,
             detail: bool | None = None, exposure: bool | None = None, smoothing: bool | None = None,
-            denoise: bool | None = None) -> Recipe:
+            denoise: bool | None = None, grain: float | None = None) -> Recipe:
     """The recipe of ``method`` in ``mode`` with a user's overrides (``None`` = the default). A radius
     given for ``chroma`` replaces the fast model's cheap form (0 turns the step off); ``detail`` applies to
     Net-S only, ``exposure`` only where the default has it (it is read from Net-S's weights) and
     ``smoothing`` only to the fast model on video; ``denoise`` (temporal denoising) to any method on video and
-    in serve, never to still images."""
+    in serve, never to still images; ``grain`` (the grain step's strength) to any method on still images, never
+    to video or serve."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
     recipe = _default(method, mode)
@@ -86,12 +96,17 @@ def resolve(method: str, mode: str = "image", *, halo: float | None = None, chro
             recipe = replace(recipe, smoothing=FAST_SMOOTHING_WITH_DENOISE or not recipe.denoise)
     if smoothing is not None:
         recipe = replace(recipe, smoothing=smoothing and method == "fast" and mode != "image")
+    if grain is not None:
+        recipe = replace(recipe, grain=float(grain) if mode == "image" else 0.0)
     return recipe
 
 
 def describe(recipe: Recipe) -> str:
-    """One short line naming the steps of ``recipe``, e.g. ``halo 0.5, chroma 4 px, exposure``."""
-    steps = [f"halo {recipe.halo:g}" if recipe.halo else "", f"chroma {recipe.chroma} px" if recipe.chroma else "",
+    """One short line naming the steps of ``recipe`` in the order they run, e.g. ``halo 0.5, grain 8 guided,
+    chroma 4 px, exposure``."""
+    grain = f"grain {recipe.grain:g} {recipe.grain_filter}" if recipe.grain else ""
+    steps = [f"halo {recipe.halo:g}" if recipe.halo else "", grain,
+             f"chroma {recipe.chroma} px" if recipe.chroma else "",
              "chroma view" if recipe.chroma_view else "", "detail" if recipe.detail else "",
              "exposure" if recipe.exposure else "", "smoothing" if recipe.smoothing else "",
              "denoise" if recipe.denoise else ""]
