@@ -77,24 +77,34 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="first N images per data set (a quick check; not for --write)")
     ap.add_argument("--write", type=Path, help="results.json whose quality figures this run replaces")
+    ap.add_argument("--methods", help="comma-separated labels to score (default: all); with --write only their "
+                                      "figures are replaced: for a release that changed only these methods' code")
     args = ap.parse_args()
-    cfg = BenchmarkConfig(methods=tuple(METHODS.values()),
+    labels = args.methods.split(",") if args.methods else list(METHODS)
+    unknown = set(labels) - set(METHODS)
+    if unknown:
+        raise SystemExit(f"error: unknown method {sorted(unknown)[0]!r}; choose from {', '.join(METHODS)}")
+    cfg = BenchmarkConfig(methods=tuple(METHODS[label] for label in labels),
                           paired={k: str(args.data / v) for k, v in PAIRED.items()},
                           unpaired={k: str(args.data / v) for k, v in UNPAIRED.items()},
                           out=str(args.output), limit=args.limit, threads=args.threads)
     run_benchmark(cfg, progress=False)
-    entries = quality_entries(means_from_csv(args.output / "results.csv"))
+    entries = [e for e in quality_entries(means_from_csv(args.output / "results.csv")) if e["method"] in labels]
     print(json.dumps(entries, indent=0))
     if args.write:
         if args.limit:
             raise SystemExit("error: --limit scores part of each data set; the release figures need all of it")
         results = json.loads(args.write.read_text())
         replaced = {*PAIRED, *UNPAIRED, "DICM+LIME"}  # other sets (validation) keep their own runs' figures
-        results["quality"] = [e for e in results["quality"] if e["dataset"] not in replaced] + entries
-        results["runs"][RUN] = {
+        results["quality"] = [e for e in results["quality"]
+                              if e["dataset"] not in replaced or e["method"] not in labels] + entries
+        run = RUN if not args.methods else f"{RUN}-{__version__}"
+        for e in entries:
+            e["run"] = run
+        results["runs"][run] = {
             "date": datetime.date.today().isoformat(), "machine": machine(),
             "command": f"python benchmarks/release_quality.py --data data -o {args.output} --threads {args.threads} "
-                       "--write docs/results.json",
+                       + (f"--methods {args.methods} " if args.methods else "") + "--write docs/results.json",
             "scoring": "float outputs (not quantised); PSNR/SSIM on RGB without GT-mean; _gtmean columns labelled"}
         args.write.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
 
