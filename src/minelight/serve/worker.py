@@ -9,6 +9,11 @@ back-off (a video file restarts at once: it plays in a loop). The model is loade
 so a camera that never connects holds no model. The log says when a camera's state or the reason it fails
 changes, never once per retry.
 
+A camera with a substream runs two such loops in one process, each in a thread of its own
+(:mod:`minelight.serve.demand`): the substream always (at its ``idle_fps`` while nobody watches it), the main
+stream while a client wants it (or always, with ``main = "always"`` or ``publish``). Each stream has its own
+shared memory (:class:`~minelight.serve.shared.StreamBlocks`), model and temporal state.
+
 The process stops when the gateway closes its end of the stop pipe (or dies: the pipe closes with it) or on
 SIGTERM; neither takes a lock, so a signal can never deadlock the loop it interrupts.
 """
@@ -29,8 +34,9 @@ import numpy as np
 
 from ..errors import first_line
 from ..video.streams import VideoError, is_live_source, redact
-from .config import CameraConfig
-from .shared import CameraStats, FrameSlot
+from .config import CameraConfig, stream_configs
+from .demand import MAIN_LINGER_S, POLL_S, WATCHED_S, OnDemand, StreamRunner, due, wanted
+from .shared import CameraStats, FrameSlot, StreamBlocks
 
 log = logging.getLogger("minelight.serve")
 
@@ -239,13 +245,16 @@ def resolve_error(source: str) -> str | None:
 class CameraLoop:
     """A camera process's work: open the source, enhance and publish its frames, reconnect when it fails.
 
-    ``stop`` is a :class:`StopSignal`; ``publisher`` an optional :class:`~minelight.serve.publish.Publisher`.
+    ``stop`` is a :class:`StopSignal` (or an :class:`~minelight.serve.demand.OnDemand`); ``publisher`` an
+    optional :class:`~minelight.serve.publish.Publisher`. ``idle_fps`` > 0 (a substream): while no client
+    watches this stream, only that many frames per second are enhanced (the others are decoded and skipped,
+    not counted as dropped); 0: every frame, as the ``fps`` cap allows.
     """
 
     def __init__(self, cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, stats: CameraStats,
-                 stop: StopSignal, publisher=None, live=None):
+                 stop: StopSignal, publisher=None, live=None, idle_fps: float = 0.0):
         self.cfg, self.enhanced, self.original, self.stats = cfg, enhanced, original, stats
-        self.stop, self.publisher = stop, publisher
+        self.stop, self.publisher, self.idle_fps = stop, publisher, idle_fps
         self.live = live  # the page's H.264 live view (minelight.serve.live.LiveEncoder), or None
         self.pipeline: CameraPipeline | None = None  # loaded once a source has opened
         self.fps = FpsMeter()
@@ -292,6 +301,21 @@ class CameraLoop:
             self.reconnecting()
             self.stop.wait(backoff.next())
 
+    def idle(self, now: float) -> bool:
+        """Whether this stream enhances at its idle rate now (it has one, and no client watches it)."""
+        idle = bool(self.idle_fps) and not wanted(self.stats, now, WATCHED_S)
+        self.stats["idle"] = float(idle)
+        return idle
+
+    def finish(self) -> None:
+        """The loop ended (an on-demand stream nobody wants): close the live view's encoder and forget the
+        temporal state, so a later start begins afresh. The model stays loaded (a quick restart)."""
+        if self.live is not None:
+            self.live.close()
+        self.fps.reset()
+        if self.pipeline is not None:
+            self.pipeline.reset()
+
     def reconnecting(self) -> None:
         self.stats.add("reconnects")
         self.stats.state = "reconnecting"
@@ -324,7 +348,9 @@ class CameraLoop:
                     continue
                 frame, decoded_at = item
                 last_frame = time.monotonic()
-                if cfg.fps and last_frame - last_out < 1.0 / cfg.fps - 0.002:
+                if self.idle(last_frame) and not due(last_frame, last_out, self.idle_fps):
+                    continue  # nobody watches: enhance only idle_fps frames a second
+                if cfg.fps and not due(last_frame, last_out, cfg.fps):
                     stats.add("dropped")  # over the frame-rate cap
                     continue
                 last_out = last_frame
@@ -365,30 +391,78 @@ class CameraLoop:
             log.info("%s: live (%s, %dx%d)", cfg.name, source_name, out.shape[1], out.shape[0])
 
 
-def camera_main(cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, stats: CameraStats, stop_conn,
-                live_ring=None) -> None:
+def camera_main(cfg: CameraConfig, streams: dict[str, StreamBlocks], stop_conn) -> None:
     """The camera process: serve until the gateway closes its end of the pipe ``stop_conn`` (or dies), or
-    until SIGTERM. ``live_ring``: where the page's H.264 live view goes (a PacketRing), or None."""
+    until SIGTERM. ``streams``: the shared memory of the camera's ``"main"`` stream and, with a substream,
+    of its ``"sub"`` stream."""
     import signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from .live import LiveEncoder
-    from .publish import Publisher
-
     stop = StopSignal(stop_conn)
     # Ctrl-C reaches the whole process group: the parent stops us through the pipe. SIGTERM (a service
     # manager stopping the group) only raises a flag that the loop reads: a handler that took a lock could
     # deadlock the very wait it interrupts.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stats["pid"] = os.getpid()
-    publisher = Publisher(cfg.publish, cfg.transport, cfg.name) if cfg.publish else None
+    from .publish import Publisher
+
+    for blocks in streams.values():
+        blocks.stats["pid"] = os.getpid()
+    publisher = Publisher(cfg.publish, cfg.transport, cfg.name) if cfg.publish else None  # the main stream's
     try:
-        live = LiveEncoder(live_ring, stats, cfg.name) if live_ring is not None else None
-        CameraLoop(cfg, enhanced, original, stats, stop, publisher, live).run()
+        if cfg.substream:
+            run_streams(cfg, streams, stop, publisher)
+        else:
+            run_single(cfg, streams["main"], stop, publisher)
     finally:
         if publisher is not None:
             publisher.close()
-        stats.state = "stopped"
+        for blocks in streams.values():
+            blocks.stats["running"] = 0
+            blocks.stats.state = "stopped"
     logging.shutdown()
     os._exit(0)  # stopped cleanly: skip the interpreter's teardown of the model's libraries (seconds when busy)
+
+
+def stream_loop(cfg: CameraConfig, blocks: StreamBlocks, stop, publisher=None, idle_fps: float = 0.0) -> CameraLoop:
+    """A :class:`CameraLoop` over one stream's shared memory, with its live-view encoder."""
+    from .live import LiveEncoder
+
+    live = LiveEncoder(blocks.live, blocks.stats, cfg.name)
+    return CameraLoop(cfg, blocks.enhanced, blocks.original, blocks.stats, stop, publisher, live, idle_fps)
+
+
+def run_single(cfg: CameraConfig, blocks: StreamBlocks, stop: StopSignal, publisher=None) -> None:
+    """A camera with one stream: its loop in this thread until ``stop``."""
+    blocks.stats["running"] = 1
+    stream_loop(cfg, blocks, stop, publisher).run()
+
+
+def run_streams(cfg: CameraConfig, streams: dict[str, StreamBlocks], stop: StopSignal, publisher=None) -> None:
+    """A camera with a substream: the substream's loop always, the main stream's (with ``publisher``) while
+    wanted or always, each in a thread of its own, until ``stop``."""
+    configs = stream_configs(cfg)
+    main_stats = streams["main"].stats
+    if cfg.main_always:
+        def main_wanted() -> bool:
+            return True
+    else:
+        def main_wanted() -> bool:
+            return wanted(main_stats, time.monotonic(), MAIN_LINGER_S)
+    main = stream_loop(configs["main"], streams["main"], OnDemand(stop, main_wanted), publisher)
+    sub = stream_loop(configs["sub"], streams["sub"], stop, idle_fps=cfg.idle_fps)
+    runners = [StreamRunner(sub, streams["sub"].stats, lambda: True, configs["sub"].name),
+               StreamRunner(main, main_stats, main_wanted, configs["main"].name)]
+    main_stats.state = "off"
+    was_running = False
+    while not stop.is_set():
+        for runner in runners:
+            runner.step()
+        running = runners[1].running()
+        if running != was_running:
+            log.info("%s: main stream %s", cfg.name, "started (wanted)" if running else "stopped (nobody wants it)")
+            was_running = running
+        stop.wait(POLL_S)
+    deadline = time.monotonic() + 2.0
+    for runner in runners:
+        runner.join(max(0.1, deadline - time.monotonic()))
