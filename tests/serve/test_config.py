@@ -205,7 +205,7 @@ def test_a_camera_with_a_substream_runs_its_main_stream_on_demand_unless_told_ot
     assert not one.substream and one.main_always and list(stream_configs(one)) == ["main"]
     cam = config_from_dict({"cameras": [_cam(substream="rtsp://10.0.0.1/sub", width=1280, height=720,
                                              publish="")]}).cameras[0]
-    assert (cam.main, cam.idle_fps, cam.main_always) == ("on-demand", 1.0, False)
+    assert (cam.main, cam.idle_fps, cam.main_always) == ("on-demand", 0.5, False)
     streams = stream_configs(cam)
     assert (streams["main"].source, streams["main"].width, streams["main"].name) == (cam.source, 1280, "c1/main")
     assert (streams["sub"].source, streams["sub"].width, streams["sub"].name) == ("rtsp://10.0.0.1/sub", 0, "c1/sub")

@@ -134,7 +134,7 @@ def threads_of(pid: int) -> int:
     raise AssertionError("no thread count")
 
 
-def test_the_grid_gets_the_substream_and_an_unwatched_camera_enhances_about_one_frame_a_second(server):
+def test_the_grid_gets_the_substream_and_an_unwatched_camera_enhances_a_frame_every_two_seconds(server):
     cam = wait_for(lambda: (c := server.camera("dual"))["streams"]["sub"]["idle"] and c, 20)
     assert (cam["height"], cam["width"]) == SUB and cam["sub_running"] and not cam["main_running"]
     assert cam["streams"]["main"]["state"] == "off" and cam["state"] == "live"
@@ -144,7 +144,7 @@ def test_the_grid_gets_the_substream_and_an_unwatched_camera_enhances_about_one_
     elapsed = time.monotonic() - t0
     enhanced = (after["streams"]["sub"]["frames_out"] - before["streams"]["sub"]["frames_out"]) / elapsed
     decoded = (after["streams"]["sub"]["frames_in"] - before["streams"]["sub"]["frames_in"]) / elapsed
-    assert enhanced < 3.0, enhanced  # idle_fps = 1: health and a fresh frame, little CPU
+    assert enhanced < 2.0, enhanced  # idle_fps 0.5: health and a warm denoiser at little CPU
     assert decoded > 10.0, decoded  # still decoded: a camera that fails is noticed at once
     assert after["streams"]["main"]["frames_out"] == before["streams"]["main"]["frames_out"] == 0
     info = first_init(ws_url(server, "dual"))  # the grid's WebSocket: the substream's size

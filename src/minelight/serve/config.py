@@ -23,7 +23,7 @@
     publish = "rtsp://127.0.0.1:8554/roadway-3-enhanced"   # optional: push H.264 to a media server
     substream = "rtsp://user:pass@10.1.2.3:554/stream2"   # optional: the camera's low-resolution stream
     main = "on-demand"          # with a substream: the main stream runs while wanted ("always": all the time)
-    idle_fps = 1.0              # with a substream: its enhanced frames/s while nobody watches the camera
+    idle_fps = 0.5              # with a substream: its enhanced frames/s while nobody watches the camera
 
 Every error is a :class:`ConfigError` whose one line names the field and the problem. Values are checked
 against what can work (finite numbers, sizes up to :data:`MAX_SIDE`, threads up to this machine's CPUs, a
@@ -82,7 +82,7 @@ class CameraConfig:
     threads: int = 1  # enhancement threads of this camera's process (each of its streams)
     substream: str = ""  # the camera's low-resolution stream (same kinds as source); "" = none (one stream)
     main: str = "on-demand"  # with a substream: "on-demand" (main stream runs while wanted) or "always"
-    idle_fps: float = 1.0  # with a substream: its enhanced frames/s while nobody watches (health, snapshots)
+    idle_fps: float = 0.5  # with a substream: its enhanced frames/s while nobody watches (health, fresh state)
     # the steps around the network, resolved once from the method's serve recipe and halo / chroma / denoise above
     # (minelight.enhance.recipes); camera processes take it as it is
     recipe: Recipe = field(init=False, repr=False)

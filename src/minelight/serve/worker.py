@@ -157,12 +157,15 @@ class NewestFrame:
             return item
 
 
-def decode_loop(reader, newest: NewestFrame, stats: CameraStats, stop: threading.Event, pace_fps: float) -> None:
+def decode_loop(reader, newest: NewestFrame, stats: CameraStats, stop: threading.Event, pace_fps: float,
+                skip=None) -> None:
     """Read ``reader`` into ``newest`` until it ends, fails or ``stop`` is set. ``pace_fps`` > 0 releases
-    frames at that rate (video files, which would otherwise decode as fast as the CPU allows)."""
+    frames at that rate (video files, which would otherwise decode as fast as the CPU allows). ``skip``: a
+    callable; a frame decoded while it returns True is counted but neither converted to RGB nor handed over
+    (a substream nobody watches: ``reader`` is then a :class:`~minelight.video.VideoReader`)."""
     start, count = time.monotonic(), 0
     try:
-        for frame in reader:
+        for frame in reader if skip is None else reader.decoded():
             if stop.is_set():
                 break
             if pace_fps:
@@ -171,6 +174,10 @@ def decode_loop(reader, newest: NewestFrame, stats: CameraStats, stop: threading
                     break
                 count += 1
             stats.add("frames_in")
+            if skip is not None:
+                if skip():
+                    continue
+                frame = frame.to_ndarray(format="rgb24")
             newest.put(frame, time.monotonic())
         newest.end("")
     except Exception as err:  # noqa: BLE001 - any decoder failure means: reconnect
@@ -258,6 +265,7 @@ class CameraLoop:
         self.live = live  # the page's H.264 live view (minelight.serve.live.LiveEncoder), or None
         self.pipeline: CameraPipeline | None = None  # loaded once a source has opened
         self.fps = FpsMeter()
+        self.last_out = 0.0  # time.monotonic() of the last frame enhanced
         self.problem: str | None = None  # the failure logged last; None since the camera was last live
 
     def report(self, problem: str) -> None:
@@ -301,6 +309,12 @@ class CameraLoop:
             self.reconnecting()
             self.stop.wait(backoff.next())
 
+    def skip(self) -> bool:
+        """Whether the decoding thread may skip the frame it just decoded: this stream is idle and no frame
+        is due at its idle rate (the frame is then never converted or handed over)."""
+        now = time.monotonic()
+        return self.idle(now) and not due(now, self.last_out, self.idle_fps)
+
     def idle(self, now: float) -> bool:
         """Whether this stream enhances at its idle rate now (it has one, and no client watches it)."""
         idle = bool(self.idle_fps) and not wanted(self.stats, now, WATCHED_S)
@@ -331,9 +345,10 @@ class CameraLoop:
         reader = self.open()
         newest, halt = NewestFrame(), threading.Event()
         pace = float(reader.fps) if not reader.live else 0.0
-        thread = threading.Thread(target=decode_loop, args=(reader, newest, stats, halt, pace), daemon=True)
+        skip = self.skip if self.idle_fps else None
+        thread = threading.Thread(target=decode_loop, args=(reader, newest, stats, halt, pace, skip), daemon=True)
         thread.start()
-        served, last_frame, last_out = False, time.monotonic(), 0.0
+        served, last_frame, self.last_out = False, time.monotonic(), 0.0
         try:
             while not self.stop.is_set():
                 item = newest.take(timeout=0.25)
@@ -348,12 +363,12 @@ class CameraLoop:
                     continue
                 frame, decoded_at = item
                 last_frame = time.monotonic()
-                if self.idle(last_frame) and not due(last_frame, last_out, self.idle_fps):
+                if self.idle(last_frame) and not due(last_frame, self.last_out, self.idle_fps):
                     continue  # nobody watches: enhance only idle_fps frames a second
-                if cfg.fps and not due(last_frame, last_out, cfg.fps):
+                if cfg.fps and not due(last_frame, self.last_out, cfg.fps):
                     stats.add("dropped")  # over the frame-rate cap
                     continue
-                last_out = last_frame
+                self.last_out = last_frame
                 self.publish(frame, decoded_at, float(reader.fps), reader.name)
                 stats.add("dropped", newest.take_dropped())
                 served = True
