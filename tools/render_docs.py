@@ -4,7 +4,7 @@
     python tools/render_docs.py --check    # exit 1 if any rendered text differs from the files
 
 Targets: docs/results.md (the whole file), and the text between ``<!-- NAME:start -->`` and
-``<!-- NAME:end -->`` in README.md (results), docs/ablations.md (ablations) and
+``<!-- NAME:end -->`` in README.md (results), docs/ablations.md (ablations), docs/serve.md (substreams) and
 src/minelight/weights/MODEL_CARD.md (card). Every figure in those files comes from docs/results.json.
 """
 
@@ -256,10 +256,39 @@ def card(f: Figures) -> str:
         f"{f.pair('zerodce-0.1.0', 'SICE_VAL')}, trained on files 1–1600).", "", cost])
 
 
+def substreams(f: Figures) -> str:
+    """docs/serve.md: cameras with a substream (benchmarks/substreams.py)."""
+    s = f.data["substreams"]
+    r = f.run(s["run"])
+    out = [f"`{r['command']}` ({r['date']}; {r['machine']}). Cameras: {s['cameras']}; method `{s['method']}`; "
+           f"each figure over {num(s['seconds'])} s.", ""]
+    if s.get("cpu"):
+        out += [table(["one camera", "CPU of its process (% of one core)", "substream FPS", "main stream FPS"], [
+            [c["what"], f"{num(c['cpu_pct'], 1)} %", num(c["sub_fps"], 1), num(c["main_fps"], 1)] for c in s["cpu"]]),
+            ""]
+    if s.get("grid"):
+        out += [table(["cameras in the grid, each tile watched", "enhanced FPS per camera (min–max)",
+                       "CPU per camera process", "live"], [
+            [str(g["cameras"]), f"{num(g['fps_mean'], 1)} ({num(g['fps_min'], 1)}–{num(g['fps_max'], 1)})",
+             f"{g['cpu_pct_per_camera']} %", f"{g['live']} of {g['cameras']}"] for g in s["grid"]]), "",
+            f"Most cameras this machine keeps live in the grid, each at {num(s['min_fps'])} FPS or more: "
+            f"**{s['grid_most']}** (of those tried).", ""]
+    if s.get("start"):
+        out += [table(["main stream source", "large view opened → init (median)",
+                       "→ first main-stream frame (median, max)", "large view closed → stopped (median)"], [
+            [t["source"], f"{num(t['init_median_s'], 2)} s", f"{num(t['frame_median_s'], 2)} s, "
+             f"{num(t['frame_max_s'], 2)} s", f"{num(t['stop_median_s'], 2)} s"] for t in s["start"]]),
+            "", f"({s['start'][0]['trials']} starts each.)"]
+    return "\n".join(out).rstrip()
+
+
 def blocks(f: Figures) -> dict[Path, dict[str, str]]:
-    return {ROOT / "README.md": {"results": headline(f)},
-            ROOT / "docs" / "ablations.md": {"ablations": ablations(f)},
-            ROOT / "src" / "minelight" / "weights" / "MODEL_CARD.md": {"card": card(f)}}
+    out = {ROOT / "README.md": {"results": headline(f)},
+           ROOT / "docs" / "ablations.md": {"ablations": ablations(f)},
+           ROOT / "src" / "minelight" / "weights" / "MODEL_CARD.md": {"card": card(f)}}
+    if "substreams" in f.data:
+        out[ROOT / "docs" / "serve.md"] = {"substreams": substreams(f)}
+    return out
 
 
 def replace_block(text: str, name: str, body: str, path: Path) -> str:

@@ -56,6 +56,13 @@ def test_a_full_config_is_read(tmp_path):
     ({"server": {"port": 70000}, "cameras": [_cam()]}, "server.port"),
     ({"server": {"tokens": "abc"}, "cameras": [_cam()]}, "server.tokens"),
     ({"camera": [_cam()]}, "camera"),
+    ({"cameras": [_cam(substream="rtsp://10.0.0.1/sub", main="sometimes")]}, "cameras[0].main"),
+    ({"cameras": [_cam(main="always")]}, "cameras[0].main"),
+    ({"cameras": [_cam(idle_fps=2)]}, "cameras[0].idle_fps"),
+    ({"cameras": [_cam(substream="rtsp://10.0.0.1/sub", idle_fps=0)]}, "cameras[0].idle_fps"),
+    ({"cameras": [_cam(substream=" ")]}, "cameras[0].substream"),
+    ({"cameras": [_cam(substream=5)]}, "cameras[0].substream"),
+    ({"cameras": [_cam(substream="/no/such/sub.mp4")]}, "cameras[0].substream"),
 ])
 def test_each_bad_field_is_named(data, field):
     with pytest.raises(ConfigError) as err:
@@ -189,3 +196,19 @@ def test_each_camera_carries_its_serve_recipe_resolved_at_load():
     assert CameraConfig("a", "x", method="fast").recipe.denoise  # the fast model denoises by default
     assert not CameraConfig("a", "x", method="fast", denoise=False).recipe.denoise
     assert CameraConfig("a", "x", method="clahe", denoise=True).recipe.denoise
+
+
+def test_a_camera_with_a_substream_runs_its_main_stream_on_demand_unless_told_otherwise():
+    from minelight.serve.config import stream_configs
+
+    one = config_from_dict({"cameras": [_cam(width=1280, height=720)]}).cameras[0]
+    assert not one.substream and one.main_always and list(stream_configs(one)) == ["main"]
+    cam = config_from_dict({"cameras": [_cam(substream="rtsp://10.0.0.1/sub", width=1280, height=720,
+                                             publish="")]}).cameras[0]
+    assert (cam.main, cam.idle_fps, cam.main_always) == ("on-demand", 0.5, False)
+    streams = stream_configs(cam)
+    assert (streams["main"].source, streams["main"].width, streams["main"].name) == (cam.source, 1280, "c1/main")
+    assert (streams["sub"].source, streams["sub"].width, streams["sub"].name) == ("rtsp://10.0.0.1/sub", 0, "c1/sub")
+    assert streams["sub"].recipe == cam.recipe
+    for extra in ({"main": "always"}, {"publish": "rtsp://127.0.0.1:8554/x"}):
+        assert config_from_dict({"cameras": [_cam(substream="rtsp://10.0.0.1/sub", **extra)]}).cameras[0].main_always

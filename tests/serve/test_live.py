@@ -225,16 +225,22 @@ def test_snapshot_downloads_with_a_file_name_and_a_down_camera_says_since_when(g
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
 def test_sixteen_cameras_play_in_one_page_and_closing_it_stops_the_encoders(tmp_path):
+    """Half the cameras have a 640x360 main stream and a 320x180 substream: their tiles play the substream,
+    the large view the main stream (started while it is open), like the one-stream cameras' 320x180."""
     clips = [write_clip(tmp_path / f"c{i}.mp4", seed=i, size=(180, 320), frames=50, fps=25) for i in range(4)]
+    mains = [write_clip(tmp_path / f"m{i}.mp4", seed=i, size=(360, 640), frames=50, fps=25) for i in range(2)]
     config = tmp_path / "cameras.toml"
     config.write_text(f'[server]\nport = 0\ntokens = ["{TOKEN}"]\n' + "".join(
-        f'[[cameras]]\nname = "cam{i:02d}"\nsource = "{clips[i % 4]}"\nmethod = "gamma"\nfps = 12\n'
+        f'[[cameras]]\nname = "cam{i:02d}"\nsource = "{clips[i % 4]}"\nmethod = "gamma"\nfps = 12\n' if i % 2 else
+        f'[[cameras]]\nname = "cam{i:02d}"\nsource = "{mains[i % 4 // 2]}"\nsubstream = "{clips[i % 4]}"\n'
+        'method = "gamma"\nfps = 12\n'
         for i in range(16)) + f'[[cameras]]\nname = "down"\nsource = "rtsp://127.0.0.1:{free_port()}/s"\n'
         'timeout = 1.0\nmax_backoff = 1.0\n')
     server = ServeProcess(["--config", str(config)], tmp_path / "serve.log")
     browser = None
     try:
         names = {f"cam{i:02d}" for i in range(16)}
+        duals = {f"cam{i:02d}" for i in range(0, 16, 2)}  # with a substream
         wait_for(lambda: all(s == "live" for n, s in server.states(TOKEN).items() if n in names), 120)
         browser = Chromium(f"{server.url}/?token={TOKEN}&layout=4x4", tmp_path / "chromium")
         browser.wait("typeof minelightTiles === 'function'")
@@ -245,6 +251,8 @@ def test_sixteen_cameras_play_in_one_page_and_closing_it_stops_the_encoders(tmp_
         first = wait_for(lambda: (p := playing()) and set(p) == names
                          and all(t["totalVideoFrames"] > 0 for t in p.values()) and p, 90, every=1.0)
         assert {t["player"] for t in first.values()} == {"h264"}  # Media Source Extensions, not MJPEG
+        assert {(t["width"], t["height"]) for t in first.values()} == {(320, 180)}  # substreams, not 640x360
+        assert not any(c["main_running"] for c in server.json("/api/cameras", TOKEN) if c["name"] in duals)
         time.sleep(4.0)
         later = playing()
         for name in names:
@@ -262,6 +270,13 @@ def test_sixteen_cameras_play_in_one_page_and_closing_it_stops_the_encoders(tmp_
         browser.evaluate("setPage(1)")
         wait_for(lambda: all(c["live"]["encoding"] for c in server.json("/api/cameras", TOKEN)
                              if c["name"] in names), 30)
+        # one camera large: its main stream starts and plays at 640x360; back to the grid: it stops again
+        browser.evaluate("openLarge('cam00')")
+        large = browser.wait("(l => l && l.frames > 3 && l)(minelightLarge())", 60)
+        assert (large["player"], large["width"], large["height"]) == ("h264", 640, 360)
+        assert server.camera("cam00", TOKEN)["main_running"]
+        browser.evaluate("closeLarge()")
+        wait_for(lambda: not server.camera("cam00", TOKEN)["main_running"], 20)
         browser.close()
         browser = None
         wait_for(lambda: not any(c["live"]["encoding"] or c["live"]["viewers"]

@@ -40,6 +40,26 @@ def test_decode_loop_hands_over_frames_and_reports_a_failure():
         stats.close()
 
 
+def test_decode_loop_skips_frames_of_an_idle_stream_without_converting_or_handing_them_over():
+    import av
+
+    class Reader:
+        def decoded(self):
+            for i in range(6):
+                yield av.VideoFrame.from_ndarray(np.full((4, 4, 3), 40 * i, np.uint8), format="rgb24")
+
+    newest, stats = NewestFrame(), CameraStats()
+    skips = iter([True, True, False, True, True, False])
+    try:
+        decode_loop(Reader(), newest, stats, threading.Event(), pace_fps=0, skip=lambda: next(skips))
+        assert stats["frames_in"] == 6  # every frame decoded and counted ...
+        assert newest.take_dropped() == 1  # ... two handed over (the second replaced the first), four skipped
+        frame, _ = newest.take(0.1)
+        assert frame.shape == (4, 4, 3) and abs(int(frame[0, 0, 0]) - 200) <= 2  # the last, as RGB
+    finally:
+        stats.close()
+
+
 def test_pipeline_resizes_and_enhances_a_dark_frame():
     pipeline = CameraPipeline(CameraConfig(name="c", source="x", method="fast", width=64, height=48))
     frame = np.full((96, 128, 3), 20, np.uint8)

@@ -3,12 +3,19 @@
     GET /                                   the page: all cameras live, one large with original | enhanced
     GET /cameras/NAME/stream.mjpg?view=...  MJPEG (view: enhanced, the default, or original); each part's
                                             X-Decoded-At header: when its source frame was decoded
-                                            (time.monotonic of this machine, seconds)
+                                            (time.monotonic of this machine, seconds); the main stream
+                                            (``stream=sub``: the substream)
     GET /cameras/NAME/snapshot.jpg?view=... the newest frame as one JPEG (``download=1``: as a file named
-                                            after the camera and the time)
+                                            after the camera and the time); the main stream's while it runs,
+                                            else the substream's (``stream=main``: start the main stream
+                                            and wait for its frame; ``stream=sub``: the substream's)
     WS  /cameras/NAME/live                  the enhanced stream as H.264 in fragmented MP4, for Media
                                             Source Extensions (minelight.serve.live); encoded only while
-                                            someone watches
+                                            someone watches; the substream if the camera has one
+                                            (``stream=main``: the main stream, started while watched)
+
+A camera with a substream runs its main stream only while a client wants it (minelight.serve.demand): the
+main stream's MJPEG or live view, or a snapshot that asks for it.
     GET /api/cameras                        each camera's state, FPS, latency and counters (JSON)
     GET /healthz                            each camera's state (JSON; never needs a token)
     GET /metrics                            Prometheus text format
@@ -39,6 +46,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ..video.streams import redact
 from .gateway import Camera, Gateway
+from .shared import StreamBlocks
 from .live import LiveHub
 from .metrics import MetricsExporter
 
@@ -46,6 +54,8 @@ BOUNDARY = "minelightframe"
 VIEWS = ("enhanced", "original")
 POLL_S = 0.004  # how often a stream checks for a newer frame (seconds)
 FRESH_S = 1.0  # a snapshot waits (up to ~1 s) for a frame decoded more recently than this (seconds)
+MAIN_START_S = 15.0  # a snapshot of the main stream waits this long for it to start (seconds)
+STREAM_NAMES = ("main", "sub")
 
 
 def host_name(header: str) -> str:
@@ -119,13 +129,14 @@ def _authorised(request: Request | WebSocket, tokens: tuple[str, ...]) -> bool:
     return any(hmac.compare_digest(given.encode(), t.encode()) for t in tokens)
 
 
-def camera_status(cam: Camera, hub: LiveHub | None = None) -> dict:
-    """What the page and ``/api/cameras`` show of one camera (no credentials). ``since``: when the camera
-    entered its state (ISO 8601, UTC); ``live``: its H.264 live view (viewers, encoding, frames encoded)."""
-    s = cam.stats.snapshot()
+def stream_status(blocks: StreamBlocks, hub: LiveHub | None = None) -> dict:
+    """One stream's figures: its state and ``since`` (ISO 8601, UTC), ``running``, ``idle`` (a substream
+    enhancing at its idle rate), FPS, latency, counters, size, and ``live``: its H.264 live view (viewers,
+    encoding, frames encoded, bytes sent)."""
+    s = blocks.stats.snapshot()
     since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s["state_since"]))
-    return {"name": cam.config.name, "source": redact(cam.config.source), "method": cam.config.method,
-            "state": s["state"], "since": since, "fps": round(s["fps"], 2), "latency_ms": round(1000 * s["latency"], 1),
+    return {"state": s["state"], "since": since, "running": bool(s["running"]), "idle": bool(s["idle"]),
+            "fps": round(s["fps"], 2), "latency_ms": round(1000 * s["latency"], 1),
             "frames_in": int(s["frames_in"]), "frames_out": int(s["frames_out"]), "dropped": int(s["dropped"]),
             "reconnects": int(s["reconnects"]), "width": int(s["width"]), "height": int(s["height"]),
             "pid": int(s["pid"]), "jpeg_frames": int(s["jpeg_frames"]),
@@ -133,10 +144,30 @@ def camera_status(cam: Camera, hub: LiveHub | None = None) -> dict:
                      "frames": int(s["live_frames"]), "bytes_sent": hub.sent if hub else 0}}
 
 
+def camera_status(cam: Camera, hubs: dict | None = None) -> dict:
+    """What the page and ``/api/cameras`` show of one camera (no credentials): the figures of the stream
+    the grid plays (its substream, else its one stream: :attr:`Camera.health`), ``main_running`` and
+    ``sub_running``, and ``streams``: each stream's :func:`stream_status`. ``hubs``: the live-view hubs by
+    ``(camera, stream)``."""
+    hubs = hubs or {}
+    name = cam.config.name
+    streams = {kind: stream_status(blocks, hubs.get((name, kind))) for kind, blocks in cam.streams.items()}
+    top = streams.get("sub", streams["main"])
+    out = {"name": name, "source": redact(cam.config.source), "method": cam.config.method,
+           **{k: v for k, v in top.items() if k not in ("running", "idle")},
+           "main_running": streams["main"]["running"], "sub_running": "sub" in streams and streams["sub"]["running"],
+           "streams": streams}
+    if cam.config.substream:
+        out["substream"] = redact(cam.config.substream)
+        out["main"] = cam.config.main
+    return out
+
+
 def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
               hosts: frozenset[str] = frozenset({"localhost", "127.0.0.1", "::1"})) -> Starlette:
     """The app over ``gateway``'s cameras; ``hosts``: the host names it answers to (and IP addresses)."""
-    hubs = {name: LiveHub(cam.live, cam.stats, lambda: gateway.stopping()) for name, cam in gateway.cameras.items()}
+    hubs = {(name, kind): LiveHub(blocks.live, blocks.stats, lambda: gateway.stopping())
+            for name, cam in gateway.cameras.items() for kind, blocks in cam.streams.items()}
     metrics = MetricsExporter(gateway, hubs)
     page = (resources.files("minelight.serve") / "page.html").read_text()
 
@@ -149,25 +180,33 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
 
         return endpoint
 
-    def lookup(request: Request) -> tuple[Camera | None, str, Response | None]:
+    def lookup(request: Request, default: str) -> tuple[Camera | None, str, str, Response | None]:
+        """The camera, view and stream (``main``, ``sub``, or ``auto`` where ``default`` allows it) asked
+        for, or an error response."""
         cam = gateway.cameras.get(request.path_params["name"])
         view = request.query_params.get("view", "enhanced")
+        kind = request.query_params.get("stream", default)
         if cam is None:
-            return None, view, PlainTextResponse("404 Not Found: no such camera\n", status_code=404)
+            return None, view, kind, PlainTextResponse("404 Not Found: no such camera\n", status_code=404)
         if view not in VIEWS:
-            return None, view, PlainTextResponse(f"400 Bad Request: view is one of {', '.join(VIEWS)}\n",
-                                                 status_code=400)
-        cam.stats[f"{view}_wanted_at"] = time.monotonic()  # JPEG frames are encoded while asked for
-        return cam, view, None
+            return None, view, kind, PlainTextResponse(f"400 Bad Request: view is one of {', '.join(VIEWS)}\n",
+                                                       status_code=400)
+        if kind not in STREAM_NAMES and kind != default:
+            return None, view, kind, PlainTextResponse(
+                f"400 Bad Request: stream is one of {', '.join(STREAM_NAMES)}\n", status_code=400)
+        return cam, view, kind, None
+
+    def want(blocks: StreamBlocks, view: str) -> None:
+        blocks.stats[f"{view}_wanted_at"] = time.monotonic()  # JPEG frames are encoded while asked for
 
     async def index(request: Request) -> Response:
         return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
     async def cameras(request: Request) -> Response:
-        return JSONResponse([camera_status(c, hubs[n]) for n, c in gateway.cameras.items()])
+        return JSONResponse([camera_status(c, hubs) for c in gateway.cameras.values()])
 
     async def healthz(request: Request) -> Response:
-        states = {name: {"state": c.stats.state} for name, c in gateway.cameras.items()}
+        states = {name: {"state": c.health.stats.state} for name, c in gateway.cameras.items()}
         ok = all(s["state"] == "live" for s in states.values())
         return JSONResponse({"status": "ok" if ok else "degraded", "cameras": states})
 
@@ -176,15 +215,22 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
         return Response(body, media_type=content_type)
 
     async def snapshot(request: Request) -> Response:
-        cam, view, error = lookup(request)
+        cam, view, kind, error = lookup(request, "auto")
         if error:
             return error
-        slot = cam.enhanced if view == "enhanced" else cam.original
+        if kind == "auto":  # the main stream while it runs, else the substream (no start for one picture)
+            kind = "main" if cam.streams["main"].stats["running"] else "sub"
+        blocks = cam.stream(kind)
+        slot = blocks.enhanced if view == "enhanced" else blocks.original
+        want(blocks, view)
         got = slot.read()
-        for _ in range(250):  # JPEG frames are made on demand: wait up to ~1 s for a fresh one
+        starting = kind == "main" and "sub" in cam.streams and not blocks.stats["running"]  # it starts now
+        end = time.monotonic() + (MAIN_START_S if starting else FRESH_S)
+        while time.monotonic() < end:  # JPEG frames are made on demand: wait for a fresh one
             if got is not None and time.monotonic() - got[1] < FRESH_S:
                 break
             await asyncio.sleep(POLL_S)
+            want(blocks, view)
             got = slot.read() or got
         if got is None:
             return PlainTextResponse("503 Service Unavailable: no frame yet\n", status_code=503)
@@ -196,10 +242,12 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
         return Response(got[2], media_type="image/jpeg", headers=headers)
 
     async def stream(request: Request) -> Response:
-        cam, view, error = lookup(request)
+        cam, view, kind, error = lookup(request, "main")
         if error:
             return error
-        slot = cam.enhanced if view == "enhanced" else cam.original
+        blocks = cam.stream(kind)
+        slot = blocks.enhanced if view == "enhanced" else blocks.original
+        want(blocks, view)
         media_type = f"multipart/x-mixed-replace; boundary={BOUNDARY}"
         if request.method == "HEAD":
             return StreamingResponse(_no_parts(), media_type=media_type, headers={"Cache-Control": "no-store"})
@@ -207,7 +255,7 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
         async def parts():
             last = 0
             while not gateway.stopping():
-                cam.stats[f"{view}_wanted_at"] = time.monotonic()
+                want(blocks, view)
                 seq = slot.sequence()
                 if seq <= 0 or seq == last:
                     await asyncio.sleep(POLL_S)
@@ -228,11 +276,14 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
             await websocket.close(code=1008)  # before the handshake: the client sees 403
             return
         name = websocket.path_params["name"]
-        if name not in gateway.cameras:
+        kind = websocket.query_params.get("stream", "sub")
+        if name not in gateway.cameras or kind not in STREAM_NAMES:
             await websocket.close(code=1008)
             return
+        if kind not in gateway.cameras[name].streams:
+            kind = "main"  # a camera with one stream: that one
         await websocket.accept()
-        hub = hubs[name]
+        hub = hubs[(name, kind)]
         viewer = hub.join()
 
         async def send_all():

@@ -21,6 +21,9 @@
     chroma = 4                  # colour-noise step radius, px (0 = off; default for fast: chroma from a 320-px view)
     denoise = false             # temporal denoising of the frames (default: the method's; on for fast)
     publish = "rtsp://127.0.0.1:8554/roadway-3-enhanced"   # optional: push H.264 to a media server
+    substream = "rtsp://user:pass@10.1.2.3:554/stream2"   # optional: the camera's low-resolution stream
+    main = "on-demand"          # with a substream: the main stream runs while wanted ("always": all the time)
+    idle_fps = 0.5              # with a substream: its enhanced frames/s while nobody watches the camera
 
 Every error is a :class:`ConfigError` whose one line names the field and the problem. Values are checked
 against what can work (finite numbers, sizes up to :data:`MAX_SIDE`, threads up to this machine's CPUs, a
@@ -33,7 +36,7 @@ import ipaddress
 import math
 import os
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -46,6 +49,7 @@ from ..video.streams import redact
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 HOST_PATTERN = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*")
 TRANSPORTS = ("tcp", "udp")
+MAIN_MODES = ("on-demand", "always")  # when a camera with a substream runs its main (full-resolution) stream
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})  # the gateway always answers to these
 MAX_SIDE = 8192  # output width or height, pixels
 MAX_FPS = 1000.0  # frame-rate cap, frames/s
@@ -75,13 +79,32 @@ class CameraConfig:
     chroma: int | None = None  # colour-noise radius in px (0 = off); None = the method's default on video (chroma.py)
     denoise: bool | None = None  # temporal denoising (minelight.enhance.denoise); None = the method's serve default
     jpeg_quality: int = 80  # MJPEG / snapshot quality (1-100)
-    threads: int = 1  # enhancement threads of this camera's process
+    threads: int = 1  # enhancement threads of this camera's process (each of its streams)
+    substream: str = ""  # the camera's low-resolution stream (same kinds as source); "" = none (one stream)
+    main: str = "on-demand"  # with a substream: "on-demand" (main stream runs while wanted) or "always"
+    idle_fps: float = 0.5  # with a substream: its enhanced frames/s while nobody watches (health, fresh state)
     # the steps around the network, resolved once from the method's serve recipe and halo / chroma / denoise above
     # (minelight.enhance.recipes); camera processes take it as it is
     recipe: Recipe = field(init=False, repr=False)
 
     def __post_init__(self):
         self.recipe = resolve(self.method, "serve", halo=self.halo, chroma=self.chroma, denoise=self.denoise)
+
+    @property
+    def main_always(self) -> bool:
+        """Whether the main stream runs all the time: one stream only, ``main = "always"``, or publishing
+        (a media server records the full-resolution stream)."""
+        return not self.substream or self.main == "always" or bool(self.publish)
+
+
+def stream_configs(cam: CameraConfig) -> dict[str, CameraConfig]:
+    """The per-stream configs a camera process runs: ``{"main": cam}`` for a camera with one stream; with a
+    substream ``{"main": ..., "sub": ...}``, named ``NAME/main`` and ``NAME/sub`` in logs. The substream keeps
+    its own size (``width``/``height`` are the main stream's) and publishes nothing."""
+    if not cam.substream:
+        return {"main": cam}
+    return {"main": replace(cam, name=f"{cam.name}/main"),
+            "sub": replace(cam, name=f"{cam.name}/sub", source=cam.substream, width=0, height=0, publish="")}
 
 
 @dataclass
@@ -167,8 +190,24 @@ def camera_from_table(where: str, table: dict) -> CameraConfig:
         raise ConfigError(f"{where}.jpeg_quality: must be 1-100, got {cam.jpeg_quality}")
     if cam.publish and not cam.publish.startswith(("rtsp://", "rtsps://")):
         raise ConfigError(f"{where}.publish: {redact(cam.publish)!r} is not an rtsp:// URL")
+    check_substream(where, cam, values)
     check_source(f"{where}.source", cam.source)  # last: it opens a file source
+    if cam.substream:
+        check_source(f"{where}.substream", cam.substream)
     return cam
+
+
+def check_substream(where: str, cam: CameraConfig, given: dict) -> None:
+    """The substream fields: ``main`` and ``idle_fps`` are given only with a substream, and are valid."""
+    if "substream" in given and not cam.substream.strip():
+        raise ConfigError(f"{where}.substream: empty (leave it out for a camera with one stream)")
+    for key in ("main", "idle_fps"):
+        if key in given and not cam.substream:
+            raise ConfigError(f"{where}.{key}: only for a camera with a substream (add substream = URL)")
+    if cam.main not in MAIN_MODES:
+        raise ConfigError(f"{where}.main: {cam.main!r} is not one of {', '.join(MAIN_MODES)}")
+    if not 0.1 <= cam.idle_fps <= MAX_FPS:
+        raise ConfigError(f"{where}.idle_fps: must be 0.1-{MAX_FPS:g}, got {cam.idle_fps:g}")
 
 
 def check_source(where: str, source: str) -> None:

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from .config import CameraConfig, ServeConfig
-from .shared import CameraStats, FrameSlot, PacketRing, sweep_stale
+from .shared import StreamBlocks, sweep_stale
 from .worker import camera_main
 
 log = logging.getLogger("minelight.serve")
@@ -23,16 +23,30 @@ log = logging.getLogger("minelight.serve")
 RESTART_AFTER_S = 2.0  # a camera process that died is started again, at most once per this many seconds
 
 
+STREAMS = ("main", "sub")  # a camera's streams: main (full resolution) and, if configured, its substream
+
+
 @dataclass
 class Camera:
     config: CameraConfig
-    enhanced: FrameSlot
-    original: FrameSlot
-    stats: CameraStats
-    live: PacketRing  # the page's H.264 live view (encoded only while someone watches it)
+    streams: dict[str, StreamBlocks]  # "main" and, with a substream, "sub": each stream's shared memory
     process: multiprocessing.process.BaseProcess | None = None
     stop: object = None  # the gateway's end of this process's stop pipe (a Connection); closed = stop
     started_at: float = 0.0  # time.monotonic() of the last start
+
+    @classmethod
+    def create(cls, config: CameraConfig) -> Camera:
+        return cls(config, {kind: StreamBlocks.create() for kind in STREAMS[:1 + bool(config.substream)]})
+
+    @property
+    def health(self) -> StreamBlocks:
+        """The stream whose state is the camera's (and whose view the page's grid plays): the substream if
+        the camera has one (it always runs), else its one stream."""
+        return self.streams.get("sub", self.streams["main"])
+
+    def stream(self, kind: str) -> StreamBlocks:
+        """``"main"`` or ``"sub"`` (a camera without a substream: its one stream for both)."""
+        return self.streams.get(kind, self.streams["main"])
 
 
 def remove_stale_segments() -> None:
@@ -49,7 +63,7 @@ class Gateway:
         self.cfg = cfg
         self.ctx = multiprocessing.get_context("spawn")
         remove_stale_segments()
-        self.cameras = {c.name: Camera(c, FrameSlot(), FrameSlot(), CameraStats(), PacketRing()) for c in cfg.cameras}
+        self.cameras = {c.name: Camera.create(c) for c in cfg.cameras}
         self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()  # held while a process is started, and while closing begins
         self._closing = False
@@ -58,7 +72,7 @@ class Gateway:
     def _spawn(self, cam: Camera) -> None:
         receive, send = self.ctx.Pipe(duplex=False)
         process = self.ctx.Process(target=camera_main, name=f"minelight-camera-{cam.config.name}", daemon=True,
-                                   args=(cam.config, cam.enhanced, cam.original, cam.stats, receive, cam.live))
+                                   args=(cam.config, cam.streams, receive))
         process.start()
         receive.close()  # the camera process holds the only read end now
         if cam.stop is not None:
@@ -80,8 +94,12 @@ class Gateway:
                 return
             log.error("%s: camera process exited with %s; restarting", cam.config.name, cam.process.exitcode)
             cam.process.join(0)  # reap it
-            cam.stats.state = "reconnecting"
-            cam.stats.add("reconnects")
+            cam.health.stats.state = "reconnecting"
+            cam.health.stats.add("reconnects")
+            if "sub" in cam.streams:  # its main stream starts again when it is wanted
+                main = cam.streams["main"].stats
+                main["running"], main["fps"], main["live_encoding"] = 0, 0.0, 0
+                main.state = "off"
             self._spawn(cam)
 
     def _watch(self) -> None:
@@ -110,7 +128,7 @@ class Gateway:
         if self._watcher is not None:
             self._watcher.join(1.0)
         for cam in self.cameras.values():
-            cam.stats.state = "stopped"
-            for block in (cam.enhanced, cam.original, cam.stats, cam.live):
-                block.close()
+            for blocks in cam.streams.values():
+                blocks.stats.state = "stopped"
+                blocks.close()
             cam.process = None

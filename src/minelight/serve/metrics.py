@@ -12,6 +12,12 @@
     minelight_live_encoding{camera}            1 while the live view is being encoded (someone watches)
     minelight_live_frames_total{camera}        H.264 frames encoded for the live view
     minelight_live_sent_bytes_total{camera}    live-view bytes handed to viewers' connections
+    minelight_stream_running{camera,stream}    1 while the stream (main, sub) is decoded and enhanced
+    minelight_stream_idle{camera,stream}       1 while a substream enhances at its idle rate (nobody watches)
+    minelight_stream_fps{camera,stream}        enhanced frames per second of the stream (last 2 s)
+    minelight_stream_frames_out_total{camera,stream}  frames of the stream enhanced and published
+
+The per-camera figures are those of the stream the page's grid plays: the substream if the camera has one.
 """
 
 from __future__ import annotations
@@ -47,9 +53,25 @@ class _SharedStatsCollector:
                                           labels=["camera"])
         sent = CounterMetricFamily("minelight_live_sent_bytes", "Live-view bytes handed to viewers' connections",
                                    labels=["camera"])
+        running = GaugeMetricFamily("minelight_stream_running", "1 while the stream is decoded and enhanced",
+                                    labels=["camera", "stream"])
+        idle = GaugeMetricFamily("minelight_stream_idle", "1 while the substream enhances at its idle rate",
+                                 labels=["camera", "stream"])
+        stream_fps = GaugeMetricFamily("minelight_stream_fps", "Enhanced frames per second of the stream",
+                                       labels=["camera", "stream"])
+        stream_out = CounterMetricFamily("minelight_stream_frames_out", "Frames of the stream enhanced",
+                                         labels=["camera", "stream"])
         for name, cam in self.gateway.cameras.items():
-            snap = cam.stats.snapshot()
-            hub = self.hubs.get(name)
+            for kind, blocks in cam.streams.items():
+                each = blocks.stats.snapshot()
+                running.add_metric([name, kind], each["running"])
+                idle.add_metric([name, kind], each["idle"])
+                stream_fps.add_metric([name, kind], each["fps"])
+                stream_out.add_metric([name, kind], each["frames_out"])
+            kind = "sub" if "sub" in cam.streams else "main"
+            stats = cam.streams[kind].stats
+            snap = stats.snapshot()
+            hub = self.hubs.get((name, kind))
             viewers.add_metric([name], len(hub.viewers) if hub else 0)
             encoding.add_metric([name], snap["live_encoding"])
             live_frames.add_metric([name], snap["live_frames"])
@@ -58,12 +80,13 @@ class _SharedStatsCollector:
                 family.add_metric([name], snap[key])
             live.add_metric([name], 1.0 if snap["state"] == "live" else 0.0)
             fps.add_metric([name], snap["fps"])
-            counts, cumulative, buckets = cam.stats.latency_counts(), 0.0, []
+            counts, cumulative, buckets = stats.latency_counts(), 0.0, []
             for bound, count in zip([*map(str, LATENCY_BUCKETS), "+Inf"], counts):
                 cumulative += count
                 buckets.append((bound, cumulative))
             latency.add_metric([name], buckets, snap["latency_sum"])
-        yield from (*families.values(), live, fps, latency, viewers, encoding, live_frames, sent)
+        yield from (*families.values(), live, fps, latency, viewers, encoding, live_frames, sent, running, idle,
+                    stream_fps, stream_out)
 
 
 class MetricsExporter:

@@ -19,6 +19,7 @@ import os
 import re
 import struct
 import time
+from dataclasses import dataclass
 from multiprocessing import shared_memory
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import numpy as np
 
 _HEADER = struct.Struct("<qdq")  # sequence number, decode time (time.monotonic, s), payload length (bytes)
 
-STATES = ("starting", "live", "reconnecting", "stopped")
+STATES = ("starting", "live", "reconnecting", "stopped", "off")  # off: an on-demand main stream nobody wants
 LATENCY_BUCKETS = (0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0)  # seconds
 
 PREFIX = "minelight_"  # every segment's name: minelight_PID_N (PID: the process that created it)
@@ -223,7 +224,9 @@ class CameraStats:
               # (web process, time.monotonic), a keyframe asked for at, encoder open (0/1), frames encoded
               "state_since", "live_wanted_at", "keyframe_wanted_at", "live_encoding", "live_frames",
               # MJPEG / snapshots of the enhanced view: asked for at (web process), frames JPEG-encoded
-              "enhanced_wanted_at", "jpeg_frames")
+              "enhanced_wanted_at", "jpeg_frames",
+              # this stream's loop runs (0/1); a substream enhances at its idle rate (0/1: nobody watches)
+              "running", "idle")
 
     def __init__(self, name: str | None = None):
         size = 8 * (len(self.FIELDS) + len(LATENCY_BUCKETS) + 1)
@@ -282,3 +285,22 @@ class CameraStats:
         self.shm.close()
         if self.owner:
             self.shm.unlink()
+
+
+@dataclass
+class StreamBlocks:
+    """The shared memory of one stream of a camera (its main stream, or its substream): the newest enhanced
+    and original JPEG frames, the counters, and the ring of its H.264 live view. Pickles by name."""
+
+    enhanced: FrameSlot
+    original: FrameSlot
+    stats: CameraStats
+    live: PacketRing
+
+    @classmethod
+    def create(cls) -> StreamBlocks:
+        return cls(FrameSlot(), FrameSlot(), CameraStats(), PacketRing())
+
+    def close(self) -> None:
+        for block in (self.enhanced, self.original, self.stats, self.live):
+            block.close()

@@ -9,6 +9,11 @@ back-off (a video file restarts at once: it plays in a loop). The model is loade
 so a camera that never connects holds no model. The log says when a camera's state or the reason it fails
 changes, never once per retry.
 
+A camera with a substream runs two such loops in one process, each in a thread of its own
+(:mod:`minelight.serve.demand`): the substream always (at its ``idle_fps`` while nobody watches it), the main
+stream while a client wants it (or always, with ``main = "always"`` or ``publish``). Each stream has its own
+shared memory (:class:`~minelight.serve.shared.StreamBlocks`), model and temporal state.
+
 The process stops when the gateway closes its end of the stop pipe (or dies: the pipe closes with it) or on
 SIGTERM; neither takes a lock, so a signal can never deadlock the loop it interrupts.
 """
@@ -29,8 +34,9 @@ import numpy as np
 
 from ..errors import first_line
 from ..video.streams import VideoError, is_live_source, redact
-from .config import CameraConfig
-from .shared import CameraStats, FrameSlot
+from .config import CameraConfig, stream_configs
+from .demand import MAIN_LINGER_S, POLL_S, WATCHED_S, OnDemand, StreamRunner, due, wanted
+from .shared import CameraStats, FrameSlot, StreamBlocks
 
 log = logging.getLogger("minelight.serve")
 
@@ -151,12 +157,15 @@ class NewestFrame:
             return item
 
 
-def decode_loop(reader, newest: NewestFrame, stats: CameraStats, stop: threading.Event, pace_fps: float) -> None:
+def decode_loop(reader, newest: NewestFrame, stats: CameraStats, stop: threading.Event, pace_fps: float,
+                skip=None) -> None:
     """Read ``reader`` into ``newest`` until it ends, fails or ``stop`` is set. ``pace_fps`` > 0 releases
-    frames at that rate (video files, which would otherwise decode as fast as the CPU allows)."""
+    frames at that rate (video files, which would otherwise decode as fast as the CPU allows). ``skip``: a
+    callable; a frame decoded while it returns True is counted but neither converted to RGB nor handed over
+    (a substream nobody watches: ``reader`` is then a :class:`~minelight.video.VideoReader`)."""
     start, count = time.monotonic(), 0
     try:
-        for frame in reader:
+        for frame in reader if skip is None else reader.decoded():
             if stop.is_set():
                 break
             if pace_fps:
@@ -165,6 +174,10 @@ def decode_loop(reader, newest: NewestFrame, stats: CameraStats, stop: threading
                     break
                 count += 1
             stats.add("frames_in")
+            if skip is not None:
+                if skip():
+                    continue
+                frame = frame.to_ndarray(format="rgb24")
             newest.put(frame, time.monotonic())
         newest.end("")
     except Exception as err:  # noqa: BLE001 - any decoder failure means: reconnect
@@ -237,16 +250,20 @@ def resolve_error(source: str) -> str | None:
 class CameraLoop:
     """A camera process's work: open the source, enhance and publish its frames, reconnect when it fails.
 
-    ``stop`` is a :class:`StopSignal`; ``publisher`` an optional :class:`~minelight.serve.publish.Publisher`.
+    ``stop`` is a :class:`StopSignal` (or an :class:`~minelight.serve.demand.OnDemand`); ``publisher`` an
+    optional :class:`~minelight.serve.publish.Publisher`. ``idle_fps`` > 0 (a substream): while no client
+    watches this stream, only that many frames per second are enhanced (the others are decoded and skipped,
+    not counted as dropped); 0: every frame, as the ``fps`` cap allows.
     """
 
     def __init__(self, cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, stats: CameraStats,
-                 stop: StopSignal, publisher=None, live=None):
+                 stop: StopSignal, publisher=None, live=None, idle_fps: float = 0.0):
         self.cfg, self.enhanced, self.original, self.stats = cfg, enhanced, original, stats
-        self.stop, self.publisher = stop, publisher
+        self.stop, self.publisher, self.idle_fps = stop, publisher, idle_fps
         self.live = live  # the page's H.264 live view (minelight.serve.live.LiveEncoder), or None
         self.pipeline: CameraPipeline | None = None  # loaded once a source has opened
         self.fps = FpsMeter()
+        self.last_out = 0.0  # time.monotonic() of the last frame enhanced
         self.problem: str | None = None  # the failure logged last; None since the camera was last live
 
     def report(self, problem: str) -> None:
@@ -290,6 +307,27 @@ class CameraLoop:
             self.reconnecting()
             self.stop.wait(backoff.next())
 
+    def skip(self) -> bool:
+        """Whether the decoding thread may skip the frame it just decoded: this stream is idle and no frame
+        is due at its idle rate (the frame is then never converted or handed over)."""
+        now = time.monotonic()
+        return self.idle(now) and not due(now, self.last_out, self.idle_fps)
+
+    def idle(self, now: float) -> bool:
+        """Whether this stream enhances at its idle rate now (it has one, and no client watches it)."""
+        idle = bool(self.idle_fps) and not wanted(self.stats, now, WATCHED_S)
+        self.stats["idle"] = float(idle)
+        return idle
+
+    def finish(self) -> None:
+        """The loop ended (an on-demand stream nobody wants): close the live view's encoder and forget the
+        temporal state, so a later start begins afresh. The model stays loaded (a quick restart)."""
+        if self.live is not None:
+            self.live.close()
+        self.fps.reset()
+        if self.pipeline is not None:
+            self.pipeline.reset()
+
     def reconnecting(self) -> None:
         self.stats.add("reconnects")
         self.stats.state = "reconnecting"
@@ -305,9 +343,10 @@ class CameraLoop:
         reader = self.open()
         newest, halt = NewestFrame(), threading.Event()
         pace = float(reader.fps) if not reader.live else 0.0
-        thread = threading.Thread(target=decode_loop, args=(reader, newest, stats, halt, pace), daemon=True)
+        skip = self.skip if self.idle_fps else None
+        thread = threading.Thread(target=decode_loop, args=(reader, newest, stats, halt, pace, skip), daemon=True)
         thread.start()
-        served, last_frame, last_out = False, time.monotonic(), 0.0
+        served, last_frame, self.last_out = False, time.monotonic(), 0.0
         try:
             while not self.stop.is_set():
                 item = newest.take(timeout=0.25)
@@ -322,10 +361,12 @@ class CameraLoop:
                     continue
                 frame, decoded_at = item
                 last_frame = time.monotonic()
-                if cfg.fps and last_frame - last_out < 1.0 / cfg.fps - 0.002:
+                if self.idle(last_frame) and not due(last_frame, self.last_out, self.idle_fps):
+                    continue  # nobody watches: enhance only idle_fps frames a second
+                if cfg.fps and not due(last_frame, self.last_out, cfg.fps):
                     stats.add("dropped")  # over the frame-rate cap
                     continue
-                last_out = last_frame
+                self.last_out = last_frame
                 self.publish(frame, decoded_at, float(reader.fps), reader.name)
                 stats.add("dropped", newest.take_dropped())
                 served = True
@@ -363,30 +404,78 @@ class CameraLoop:
             log.info("%s: live (%s, %dx%d)", cfg.name, source_name, out.shape[1], out.shape[0])
 
 
-def camera_main(cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, stats: CameraStats, stop_conn,
-                live_ring=None) -> None:
+def camera_main(cfg: CameraConfig, streams: dict[str, StreamBlocks], stop_conn) -> None:
     """The camera process: serve until the gateway closes its end of the pipe ``stop_conn`` (or dies), or
-    until SIGTERM. ``live_ring``: where the page's H.264 live view goes (a PacketRing), or None."""
+    until SIGTERM. ``streams``: the shared memory of the camera's ``"main"`` stream and, with a substream,
+    of its ``"sub"`` stream."""
     import signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from .live import LiveEncoder
-    from .publish import Publisher
-
     stop = StopSignal(stop_conn)
     # Ctrl-C reaches the whole process group: the parent stops us through the pipe. SIGTERM (a service
     # manager stopping the group) only raises a flag that the loop reads: a handler that took a lock could
     # deadlock the very wait it interrupts.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stats["pid"] = os.getpid()
-    publisher = Publisher(cfg.publish, cfg.transport, cfg.name) if cfg.publish else None
+    from .publish import Publisher
+
+    for blocks in streams.values():
+        blocks.stats["pid"] = os.getpid()
+    publisher = Publisher(cfg.publish, cfg.transport, cfg.name) if cfg.publish else None  # the main stream's
     try:
-        live = LiveEncoder(live_ring, stats, cfg.name) if live_ring is not None else None
-        CameraLoop(cfg, enhanced, original, stats, stop, publisher, live).run()
+        if cfg.substream:
+            run_streams(cfg, streams, stop, publisher)
+        else:
+            run_single(cfg, streams["main"], stop, publisher)
     finally:
         if publisher is not None:
             publisher.close()
-        stats.state = "stopped"
+        for blocks in streams.values():
+            blocks.stats["running"] = 0
+            blocks.stats.state = "stopped"
     logging.shutdown()
     os._exit(0)  # stopped cleanly: skip the interpreter's teardown of the model's libraries (seconds when busy)
+
+
+def stream_loop(cfg: CameraConfig, blocks: StreamBlocks, stop, publisher=None, idle_fps: float = 0.0) -> CameraLoop:
+    """A :class:`CameraLoop` over one stream's shared memory, with its live-view encoder."""
+    from .live import LiveEncoder
+
+    live = LiveEncoder(blocks.live, blocks.stats, cfg.name)
+    return CameraLoop(cfg, blocks.enhanced, blocks.original, blocks.stats, stop, publisher, live, idle_fps)
+
+
+def run_single(cfg: CameraConfig, blocks: StreamBlocks, stop: StopSignal, publisher=None) -> None:
+    """A camera with one stream: its loop in this thread until ``stop``."""
+    blocks.stats["running"] = 1
+    stream_loop(cfg, blocks, stop, publisher).run()
+
+
+def run_streams(cfg: CameraConfig, streams: dict[str, StreamBlocks], stop: StopSignal, publisher=None) -> None:
+    """A camera with a substream: the substream's loop always, the main stream's (with ``publisher``) while
+    wanted or always, each in a thread of its own, until ``stop``."""
+    configs = stream_configs(cfg)
+    main_stats = streams["main"].stats
+    if cfg.main_always:
+        def main_wanted() -> bool:
+            return True
+    else:
+        def main_wanted() -> bool:
+            return wanted(main_stats, time.monotonic(), MAIN_LINGER_S)
+    main = stream_loop(configs["main"], streams["main"], OnDemand(stop, main_wanted), publisher)
+    sub = stream_loop(configs["sub"], streams["sub"], stop, idle_fps=cfg.idle_fps)
+    runners = [StreamRunner(sub, streams["sub"].stats, lambda: True, configs["sub"].name),
+               StreamRunner(main, main_stats, main_wanted, configs["main"].name)]
+    main_stats.state = "off"
+    was_running = False
+    while not stop.is_set():
+        for runner in runners:
+            runner.step()
+        running = runners[1].running()
+        if running != was_running:
+            log.info("%s: main stream %s", cfg.name, "started (wanted)" if running else "stopped (nobody wants it)")
+            was_running = running
+        stop.wait(POLL_S)
+    deadline = time.monotonic() + 2.0
+    for runner in runners:
+        runner.join(max(0.1, deadline - time.monotonic()))

@@ -115,11 +115,16 @@ class VideoReader:
         self.has_audio = bool(self.container.streams.audio)
 
     def __iter__(self) -> Iterator[np.ndarray]:
+        for frame in self.decoded():
+            yield frame.to_ndarray(format="rgb24")
+
+    def decoded(self) -> Iterator:
+        """The decoded frames as PyAV ``VideoFrame`` objects, not yet converted to RGB (a caller that skips
+        frames saves the conversion); VideoError if decoding fails."""
         import av
 
         try:
-            for frame in self.container.decode(self.stream):
-                yield frame.to_ndarray(format="rgb24")
+            yield from self.container.decode(self.stream)
         except av.error.FFmpegError as err:
             raise VideoError(f"{self.name}: cannot decode ({getattr(err, 'strerror', None) or err})") from None
 
