@@ -178,7 +178,11 @@ def write_clip(path: Path, frames: int = 60, size: tuple[int, int] = (120, 160),
 
 class RtspCamera:
     """A real RTSP camera on loopback: Debian's rtsp-server-perl serving a clip that ffmpeg pushes in a
-    loop (readers over UDP). ``url`` is what a reader opens; ``publish_url(name)`` where others push."""
+    loop (readers over UDP). ``url`` is what a reader opens; ``publish_url(name)`` where others push.
+
+    One at a time per machine: the server resets its RTP port to 20000 whenever it has no mount point
+    (its housekeeping), whatever ``--rtp_start_port`` says, so a second server running at the same time (or
+    one a killed test left behind) cannot bind it, and its readers get no frames."""
 
     available = bool(shutil.which("rtsp-server-perl") and shutil.which("ffmpeg"))
 
