@@ -191,10 +191,20 @@ class RtspCamera:
         self.client_port, self.source_port = free_port(), free_port()
         self.rtp_port = 20000 + (self.client_port % 20000) // 2 * 2
         self.server = self.pusher = None
+        self.extra: list[subprocess.Popen] = []  # pushers of further streams (:meth:`push`)
         self.url = f"rtsp://127.0.0.1:{self.client_port}/{name}"
 
     def publish_url(self, name: str) -> str:
         return f"rtsp://127.0.0.1:{self.source_port}/{name}"
+
+    def push(self, clip: Path, name: str) -> str:
+        """Push ``clip`` in a loop as a second stream ``name`` of this server (e.g. a substream); returns the
+        URL a reader opens. Stopped with the camera."""
+        self.extra.append(subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(clip),
+             "-c", "copy", "-rtsp_transport", "udp", "-f", "rtsp", self.publish_url(name)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        return f"rtsp://127.0.0.1:{self.client_port}/{name}"
 
     def start(self) -> RtspCamera:
         self.server = subprocess.Popen(
@@ -210,11 +220,12 @@ class RtspCamera:
         return self
 
     def stop(self) -> None:
-        for proc in (self.pusher, self.server):
+        for proc in (*self.extra, self.pusher, self.server):
             if proc is not None and proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
         self.server = self.pusher = None
+        self.extra = []
 
 
 def _listening(port: int) -> bool:
