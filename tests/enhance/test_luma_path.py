@@ -71,7 +71,8 @@ def test_video_frames_through_the_luma_path_match_the_float_path():
 def test_other_recipes_take_the_float_path_unchanged():
     frame = _frame()
     for enhancer in (Enhancer.from_recipe("fast"), Enhancer.from_recipe("clahe", "video"),
-                     Enhancer.from_recipe("fast", "video", chroma=4)):
+                     Enhancer.from_recipe("fast", "video", chroma=4),
+                     Enhancer("fast", halo=0.5, chroma_view=True, grain=2.0)):
         assert not enhancer._takes_luma_path(None)
         np.testing.assert_array_equal(enhancer.enhance_frame(frame), to_uint8(enhancer.enhance_array(from_uint8(frame))))
 

@@ -253,7 +253,7 @@ class Enhancer:
     def _takes_luma_path(self, smoother: TemporalSmoother | None) -> bool:
         """The fast model with its video colour step and no step that needs the full RGB frame."""
         return (self.method == "fast" and self.chroma_view and not self.chroma and self.detail is None
-                and self.exposure is None and smoother is None)
+                and self.exposure is None and not self.grain and smoother is None)
 
     def _fast_correction(self, low: np.ndarray, lift: np.ndarray | None,
                          previous: np.ndarray | None = None, momentum: np.ndarray | None = None) -> np.ndarray:
