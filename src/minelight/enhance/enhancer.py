@@ -256,10 +256,12 @@ class Enhancer:
                 and self.exposure is None and not self.grain and smoother is None)
 
     def _fast_correction(self, low: np.ndarray, lift: np.ndarray | None,
-                         previous: np.ndarray | None = None, momentum: np.ndarray | None = None) -> np.ndarray:
+                         previous: np.ndarray | None = None,
+                         momentum: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The fast model's correction ``(1, 6, h, w)`` of its low-resolution view ``low`` ``(h, w, 3)``, with
         its halo guard, and the denoiser's ``lift`` ``(h, w, 3)`` taken out of its offset (``A x + (b - A L)``);
-        ``previous``, ``momentum``: the smoothing's state (none: zeros). Returns it and the network's raw output."""
+        ``previous``, ``momentum``: the smoothing's state (none: zeros). Returns the correction to apply and
+        the network's own output (what the smoothing keeps)."""
         h, w = low.shape[:2]
         if previous is None or previous.shape[-2:] != (h, w):  # no history of this size: nothing to blend
             previous, momentum = np.zeros((1, 6, h, w), np.float32), np.zeros((h, w), np.float32)
