@@ -19,8 +19,12 @@
   tasks again there (a retried batch skips the images its first try finished). The actors reserve no CPU
   in Ray's accounting (``num_cpus=0``, one per CPU by placement), so a restarted actor always finds a
   place; the price is that Ray does not keep other jobs off those CPUs while a batch runs.
-* **Not split:** a video is one task (its temporal smoothing runs frame after frame); a long video is
-  not cut into segments.
+* **Long videos are split.** A video of at least two ``segment_seconds`` (:data:`SEGMENT_SECONDS`, 60 s) is
+  cut at keyframes (found by demuxing, nothing decoded) into segments, one task each
+  (:mod:`minelight.video.segments`); each segment warms its temporal state up on the frames before it and is
+  written as its own H.264 file in ``.minelight-parts/NAME/`` beside the output; when all are there the
+  driver joins their packets into the output without re-encoding (atomic) and removes the parts. A rerun
+  reuses the finished parts. Shorter videos, and runs with ``--max-frames``, are one task as on one machine.
 """
 
 from __future__ import annotations
