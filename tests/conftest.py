@@ -102,3 +102,25 @@ def write_video(path: Path, frames: int = 8, size: tuple[int, int] = (48, 64), f
         for _ in range(frames):
             writer.write(to_uint8(base + 0.01 * rng.standard_normal(base.shape)))
     return path
+
+
+def write_keyframed_video(path: Path, frames: int = 54, size: tuple[int, int] = (96, 128), fps: int = 12,
+                          keyint: int = 12, noise: float = 0.02, seed: int = 0) -> Path:
+    """A dark H.264 clip of a static scene with fresh noise in every frame and a keyframe every ``keyint``
+    frames exactly (as a camera's fixed GOP): the input of the split-at-keyframes tests."""
+    import av
+
+    from minelight.io import to_uint8
+
+    rng = np.random.default_rng(seed)
+    base = 0.15 * scene(*size, seed=seed)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[1], size[0], "yuv420p"
+        stream.options = {"crf": "20", "preset": "ultrafast", "g": str(keyint), "keyint_min": str(keyint),
+                          "sc_threshold": "0"}
+        for _ in range(frames):
+            image = to_uint8(base + noise * rng.standard_normal(base.shape))
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode())
+    return path

@@ -219,6 +219,12 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
             ray: Optional[str] = typer.Option(None, "--ray", help="Run on a Ray cluster: auto (a running one, else "
                                               "this machine's cores for the run) or the head's ADDRESS; skips "
                                               "outputs that exist (docs/cluster.md; the [cluster] extra)."),
+            segment_seconds: Optional[float] = typer.Option(None, "--segment-seconds",
+                                                  help="With --ray: cut videos of at least twice this length at "
+                                                       "keyframes into segments of about this many seconds "
+                                                       "(default 60), "
+                                                       "enhanced on several workers and joined (0: one task per "
+                                                       "video; docs/cluster.md)."),
             quiet: bool = QuietOpt):
     """Enhance images, folders, videos or a live stream; output names mirror input names."""
     from .video.streams import is_video_path
@@ -231,7 +237,8 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
 
         return enhance_on_cluster(ray, inputs, output, source=source, sequence=sequence, fmt=fmt, bits=bits,
                                   max_pixels=max_pixels, smooth=smooth, side=side, max_frames=max_frames,
-                                  encoding={"preset": preset, "crf": crf}, quiet=quiet, recipe=dict(
+                                  encoding={"preset": preset, "crf": crf}, quiet=quiet,
+                                  segment_seconds=segment_seconds, recipe=dict(
                                       method=method, weights=weights, backend=backend, tile=tile,
                                       brightness=brightness, halo=halo, chroma=chroma, detail=detail,
                                       exposure=exposure, grain=grain))

@@ -22,7 +22,7 @@ from ray.cluster_utils import Cluster  # noqa: E402
 
 from minelight.io import write_image  # noqa: E402
 
-from ..conftest import scene, write_video  # noqa: E402
+from ..conftest import scene, write_keyframed_video, write_video  # noqa: E402
 
 LOOPBACK = "127.0.0.2"  # see minelight.cluster.local.LOOPBACK
 
@@ -203,6 +203,64 @@ def test_ctrl_c_keeps_only_complete_outputs_and_a_rerun_finishes(tmp_path, clust
     again = _minelight("enhance", str(images), "-o", str(out), "--ray", nodes.address, "--quiet", env=env)
     assert again.returncode == 0, again.stderr
     _same_files(local, out)
+
+
+def _decoded(path: Path):
+    """(frame rate, time base, frame timestamps, frames as one float32 array (N, H, W, 3))."""
+    import av
+    import numpy as np
+
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        frames = [(f.pts, f.to_ndarray(format="rgb24")) for f in c.decode(s)]
+        return s.average_rate, s.time_base, [p for p, _ in frames], np.stack([f for _, f in frames]).astype("float32")
+
+
+def test_a_long_video_is_split_at_keyframes_joined_and_a_rerun_redoes_only_a_missing_segment(tmp_path, cluster):
+    """4.5 s at 12 FPS, a keyframe a second, segments of 1 s: 5 tasks. The joined file has the frames,
+    timestamps and rate of the run on one machine; its pixels differ only around the cuts (a new group of
+    pictures there, and the temporal state built by a warm-up instead of the whole past)."""
+    import numpy as np
+
+    nodes, _, env = cluster
+    clip = write_keyframed_video(tmp_path / "clip.mp4", frames=54, keyint=12)
+    short = write_keyframed_video(tmp_path / "short.mp4", frames=18, keyint=6)  # 1.5 s < 2 segments: one task
+    args = ["enhance", str(clip), str(short), "-m", "fast", "--quiet", "-o"]  # fast: it denoises over time
+    assert _minelight(*args, str(tmp_path / "local"), env=env).returncode == 0
+    out = tmp_path / "ray"
+    run = _minelight(*args, str(out), "--ray", nodes.address, "--segment-seconds", "1", env=env)
+    assert run.returncode == 0, run.stderr
+    assert "2 of 2 outputs written" in run.stdout and "2 workers" in run.stdout, run.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["clip.mp4", "short.mp4"]  # the parts folder is gone
+    assert (out / "short.mp4").read_bytes() == (tmp_path / "local" / "short.mp4").read_bytes()
+    rate, base, pts, frames = _decoded(out / "clip.mp4")
+    local = _decoded(tmp_path / "local" / "clip.mp4")
+    assert (rate, base, pts) == local[:3] and frames.shape == local[3].shape == (54, 96, 128, 3)
+    diff = np.abs(frames - local[3]).mean(axis=(1, 2, 3))  # (54,) mean abs difference per frame, 0-255
+    assert diff[:12].max() == 0 and diff.max() < 4.0, diff.round(2)
+
+    # a crash left every segment but the third written, and a temporary file: the rerun enhances only that
+    # one and joins. (The parts left are made by another method, so the joined file shows which were reused.)
+    from minelight.enhance.enhancer import Enhancer
+    from minelight.video.segments import enhance_segment, part_path, plan_segments, prepare_parts, probe_keyframes
+
+    (out / "clip.mp4").unlink()
+    segments = plan_segments(probe_keyframes(clip), 1.0)
+    prepare_parts(out / "clip.mp4", clip, segments)
+    other = Enhancer.from_recipe("gamma", mode="video", threads=1)
+    for s in segments:
+        if s.index != 2:
+            enhance_segment(other, clip, s, part_path(out / "clip.mp4", s.index))
+    parts = part_path(out / "clip.mp4", 0).parent
+    (parts / ".00002.partial.mp4").write_bytes(b"half")
+    again = _minelight(*args, str(out), "--ray", nodes.address, "--segment-seconds", "1", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "2 of 2 outputs written" in again.stdout and "1 already there" in again.stdout, again.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["clip.mp4", "short.mp4"]
+    rerun = _decoded(out / "clip.mp4")
+    assert rerun[:3] == local[:3]
+    assert np.array_equal(rerun[3][24:36], frames[24:36])  # the missing segment, enhanced again
+    assert not np.array_equal(rerun[3][:12], frames[:12])  # the others: the parts that were there
 
 
 @pytest.mark.parametrize("address, message", [

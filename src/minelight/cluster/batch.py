@@ -19,8 +19,12 @@
   tasks again there (a retried batch skips the images its first try finished). The actors reserve no CPU
   in Ray's accounting (``num_cpus=0``, one per CPU by placement), so a restarted actor always finds a
   place; the price is that Ray does not keep other jobs off those CPUs while a batch runs.
-* **Not split:** a video is one task (its temporal smoothing runs frame after frame); a long video is
-  not cut into segments.
+* **Long videos are split.** A video of at least two ``segment_seconds`` (:data:`SEGMENT_SECONDS`, 60 s) is
+  cut at keyframes (found by demuxing, nothing decoded) into segments, one task each
+  (:mod:`minelight.video.segments`); each segment warms its temporal state up on the frames before it and is
+  written as its own H.264 file in ``.minelight-parts/NAME/`` beside the output; when all are there the
+  driver joins their packets into the output without re-encoding (atomic) and removes the parts. A rerun
+  reuses the finished parts. Shorter videos, and runs with ``--max-frames``, are one task as on one machine.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from ..enhance.enhancer import Enhancer, plan_outputs
 from ..errors import error_line
 from ..enhance.temporal import SmoothingConfig
 from ..io import is_image_path
+from ..video.segments import SEGMENT_SECONDS
 from ..video.streams import VIDEO_SUFFIXES, is_video_path
 from .local import ClusterError, alive_nodes, import_ray, ray_connection
 
@@ -95,6 +100,24 @@ class EnhanceWorker:
         return dst, result.frames, result.fps, None
 
 
+    def segment(self, src: str, part: str, segment, smooth: bool, side: bool,
+                encoding: dict) -> tuple[str, int, str | None]:
+        """Enhance one segment of a video into its part file (:func:`minelight.video.segments.enhance_segment`):
+        ``(part, frames, None)``, or ``(part, 0, message)`` when it failed (no part is left then)."""
+        from ..video.segments import enhance_segment
+
+        if os.path.exists(part):  # a retried task whose first try finished
+            return part, 0, None
+        try:
+            frames = enhance_segment(self.enhancer, src, segment, part, SmoothingConfig() if smooth else None,
+                                     side, **encoding)
+        except (ValueError, OSError) as err:
+            return part, 0, error_line(err)
+        except Exception as err:  # noqa: BLE001 - anything else fails this segment, not the run
+            return part, 0, f"{src}: {type(err).__name__}: {error_line(err)}"
+        return part, frames, None
+
+
 def plan_videos(videos: list[Path], output: Path, single: bool) -> list[tuple[Path, Path]]:
     """Pairs (video, output video) named as ``minelight enhance`` names them on one machine: ``output``
     itself for a single video going to a video path, else ``output/NAME``."""
@@ -125,6 +148,39 @@ def leftovers(outputs: list[Path]) -> list[Path]:
             if n in videos or (n.startswith(".") and n.endswith(".part") and n[1:-5].rsplit(".", 1)[0] in names):
                 found.append(folder / n)
     return found
+
+
+@dataclass
+class SplitVideo:
+    """A video cut into segments: its parts are enhanced as separate tasks and joined when all exist."""
+
+    src: Path
+    dst: Path
+    segments: list  # minelight.video.segments.Segment, in order
+    todo: list[Path]  # parts still to enhance
+    error: str | None = None  # the first failure of one of its segments
+
+
+def split_videos(videos: list[tuple[str, str]], seconds: float,
+                 max_frames: int = 0) -> tuple[list[tuple[str, str]], list[SplitVideo]]:
+    """Sort ``videos`` (to do) into those that run as one task and those cut at keyframes into segments of
+    about ``seconds`` (:func:`minelight.video.segments.plan_segments`; 0: none is cut). A video that cannot
+    be read, or that stops after ``max_frames``, runs as one task (which reports the error as before)."""
+    from ..video.segments import plan_segments, prepare_parts, probe_keyframes
+
+    whole, split = [], []
+    for src, dst in videos:
+        segments = []
+        if seconds > 0 and not max_frames:
+            try:
+                segments = plan_segments(probe_keyframes(src), seconds)
+            except (ValueError, OSError):
+                segments = []
+        if len(segments) < 2:
+            whole.append((src, dst))
+        else:
+            split.append(SplitVideo(Path(src), Path(dst), segments, prepare_parts(dst, src, segments)))
+    return whole, split
 
 
 @dataclass
@@ -176,11 +232,13 @@ def _start_pool(ray, recipe: dict, mode: str, count: int):
 def run_on_cluster(address: str, images: list[tuple[Path, Path]], videos: list[tuple[Path, Path]], recipe: dict,
                    *, bits: int = 8, max_pixels: int = 120_000_000, smooth: bool = True, side: bool = False,
                    max_frames: int = 0, encoding: dict | None = None, progress: bool = True,
-                   report=print) -> ClusterRun:
+                   report=print, segment_seconds: float = SEGMENT_SECONDS) -> ClusterRun:
     """Enhance ``images`` and ``videos`` (pairs of input and output path, as planned for one machine) on the
     cluster at ``address`` (``auto``: a running one, else one on this machine for the run). ``recipe``:
     :meth:`Enhancer.from_recipe`'s keyword arguments except ``mode`` and ``threads``. Outputs that exist are
-    skipped. ``report(line)`` gets a line per failed input and per video written."""
+    skipped. ``report(line)`` gets a line per failed input and per video written. Videos of at least two
+    ``segment_seconds`` are cut at keyframes into segments, one task each, joined when all are done
+    (:mod:`minelight.video.segments`; 0: one task per video)."""
     from rich.progress import Progress
 
     ray = import_ray()
@@ -205,10 +263,38 @@ def run_on_cluster(address: str, images: list[tuple[Path, Path]], videos: list[t
 
         try:
             if todo_videos:
-                pool, actors = _start_pool(ray, recipe, "video", len(todo_videos))
+                whole, split = split_videos(todo_videos, segment_seconds, max_frames)
+                jobs = [("segment", v, str(part), v.segments[int(part.stem)]) for v in split for part in v.todo]
+                jobs += [("video", job) for job in whole]
+                for v in split:  # all its parts were there: a run stopped before the join
+                    if not v.todo:
+                        _join(v, run, note)
+                        bar.advance(task)
+                pool, actors = _start_pool(ray, recipe, "video", len(jobs)) if jobs else (None, [])
                 run.workers = max(run.workers, len(actors))
-                for dst, frames, fps, error in pool.map_unordered(
-                        lambda a, job: a.video.remote(*job, smooth, side, max_frames, encoding), todo_videos):
+
+                def submit(a, job):
+                    if job[0] == "video":
+                        return a.video.remote(*job[1], smooth, side, max_frames, encoding)
+                    return a.segment.remote(str(job[1].src), job[2], job[3], smooth, side, encoding)
+
+                parts = {job[2]: job[1] for job in jobs if job[0] == "segment"}
+                for result in (pool.map_unordered(submit, jobs) if jobs else []):
+                    if len(result) == 3:  # a segment
+                        part, _, error = result
+                        v = parts[part]
+                        v.todo.remove(Path(part))
+                        if error and v.error is None:
+                            v.error = error
+                        if not v.todo:
+                            if v.error:
+                                run.failed.append(v.error)
+                                note(f"error: {v.error}")
+                            else:
+                                _join(v, run, note)
+                        bar.advance(task, 1 / len(v.segments))
+                        continue
+                    dst, frames, fps, error = result
                     if error:
                         run.failed.append(error)
                         note(f"error: {error}")
@@ -238,10 +324,26 @@ def run_on_cluster(address: str, images: list[tuple[Path, Path]], videos: list[t
     return run
 
 
+def _join(video: SplitVideo, run: ClusterRun, note) -> None:
+    """Join the parts of ``video`` into its output and remove them; a failure is one error line (the parts
+    stay for a rerun)."""
+    from ..video.segments import join_segments, part_path, remove_parts
+
+    try:
+        frames = join_segments([part_path(video.dst, s.index) for s in video.segments], video.dst)
+    except (ValueError, OSError) as err:
+        run.failed.append(error_line(err))
+        note(f"error: {error_line(err)}")
+        return
+    remove_parts(video.dst)
+    run.written += 1
+    note(f"wrote {frames} frames to {video.dst} (joined from {len(video.segments)} segments)")
+
+
 def enhance_on_cluster(address: str, inputs: list[Path], output: Path, *, recipe: dict, source=None,
                        sequence: bool = False, fmt: str | None = None, bits: int = 8, max_pixels: int = 120_000_000,
                        smooth: bool = True, side: bool = False, max_frames: int = 0, encoding: dict | None = None,
-                       quiet: bool = False) -> None:
+                       quiet: bool = False, segment_seconds: float | None = None) -> None:
     """``minelight enhance INPUTS -o OUTPUT --ray ADDRESS``: plan the outputs as on one machine, check the
     options by building the enhancer here, run on the cluster, print a summary. Exit status 1 if an input
     failed, 130 after Ctrl-C."""
@@ -253,6 +355,9 @@ def enhance_on_cluster(address: str, inputs: list[Path], output: Path, *, recipe
         raise ValueError("--sequence smooths frames in order on one machine; drop --ray")
     if not inputs:
         raise ValueError("give images, folders or videos to enhance")
+    segment_seconds = SEGMENT_SECONDS if segment_seconds is None else segment_seconds
+    if segment_seconds < 0:
+        raise ValueError(f"--segment-seconds must be 0 (no split) or more, got {segment_seconds}")
     videos = [p for p in inputs if is_video_path(p) and not p.is_dir()]
     images = [p for p in inputs if p not in videos]
     video_jobs = plan_videos(videos, output, single=len(inputs) == 1) if videos else []
@@ -274,7 +379,8 @@ def enhance_on_cluster(address: str, inputs: list[Path], output: Path, *, recipe
         output.mkdir(parents=True, exist_ok=True)
     run = run_on_cluster(address, image_jobs, video_jobs, recipe, bits=bits, max_pixels=max_pixels, smooth=smooth,
                          side=side, max_frames=max_frames, encoding=encoding, progress=not quiet,
-                         report=lambda line: typer.echo(line, err=line.startswith("error")))
+                         report=lambda line: typer.echo(line, err=line.startswith("error")),
+                         segment_seconds=segment_seconds)
     skipped = f", {run.skipped} already there" if run.skipped else ""
     where = f" on {run.nodes} node(s), {run.workers} workers" if run.workers else ""
     if run.interrupted:
