@@ -618,3 +618,19 @@ def test_a_sequence_of_noisy_frames_is_denoised_over_time_unless_told_not_to(tmp
         last = [read_image(out / f"f{i:02d}.png") for i in range(8, 12)]
         change[name] = np.mean([np.abs(b - a).mean() for a, b in zip(last[:-1], last[1:])])
     assert change["on"] < 0.5 * change["off"]  # the still scene no longer flickers with its noise
+
+
+def test_ray_runs_get_the_temporal_options_a_local_run_gets(tmp_path, monkeypatch):
+    pytest.importorskip("ray")
+    import minelight.cluster.batch as batch
+
+    calls = []
+    monkeypatch.setattr(batch, "enhance_on_cluster", lambda *args, **kwargs: calls.append(kwargs))
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"")  # never opened: the cluster call is replaced
+    for flags, smooth, denoise in (([], False, None), (["--no-denoise"], True, False), (["--no-denoise", "--no-smooth"],
+                                                                                        False, False)):
+        result = runner.invoke(app, ["enhance", str(clip), "-o", str(tmp_path / "out"), "-m", "fast", "--ray", "auto",
+                                     *flags])
+        assert result.exit_code == 0, result.output
+        assert calls[-1]["smooth"] is smooth and calls[-1]["recipe"]["denoise"] is denoise

@@ -234,14 +234,16 @@ def enhance(inputs: Optional[list[Path]] = typer.Argument(None, help="Images, fo
         raise ValueError("give images, folders or videos to enhance, or --source")
     if ray is not None:
         from .cluster.batch import enhance_on_cluster
+        from .enhance.recipes import resolve
 
+        video_smoothing = resolve(method, "video", smoothing=smooth, denoise=denoise).smoothing  # as on one machine
         return enhance_on_cluster(ray, inputs, output, source=source, sequence=sequence, fmt=fmt, bits=bits,
-                                  max_pixels=max_pixels, smooth=smooth, side=side, max_frames=max_frames,
+                                  max_pixels=max_pixels, smooth=video_smoothing, side=side, max_frames=max_frames,
                                   encoding={"preset": preset, "crf": crf}, quiet=quiet,
                                   segment_seconds=segment_seconds, recipe=dict(
                                       method=method, weights=weights, backend=backend, tile=tile,
                                       brightness=brightness, halo=halo, chroma=chroma, detail=detail,
-                                      exposure=exposure, grain=grain))
+                                      exposure=exposure, grain=grain, denoise=denoise))
     videos = [p for p in inputs if is_video_path(p) and not p.is_dir()]
     images = [p for p in inputs if p not in videos]
     if source is not None or videos:
