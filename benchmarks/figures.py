@@ -1,5 +1,5 @@
 """README figures: input | CLAHE | Net-S | what ``minelight enhance`` writes (``Enhancer.from_recipe("student")``:
-Net-S, the halo guard, the colour-noise step) for the shipped sample images, zoomed crops that show
+Net-S, the halo guard, the grain step, the colour-noise step) for the shipped sample images, zoomed crops that show
 noise, a crop round the brightest lamp that shows the halo guard, and a crop that shows the colour-noise step.
 
     python benchmarks/figures.py --images examples --out docs/images
