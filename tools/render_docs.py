@@ -134,7 +134,7 @@ def results_md(f: Figures) -> str:
         "* Every shipped weight file and every default (halo guard, colour-noise step, detail restoration, the "
         "fast model's resolution) was chosen on the validation split (SICE files 1401–1600) by a rule written "
         "before scoring. The test split (files 1601–2002) is then scored once.",
-        "* **Where the test split was looked at twice.** Two defaults of this release were re-opened after a "
+        "* **Where the test split was looked at twice.** Two defaults of 0.2.0 were re-opened after a "
         "test-split result: the detail restoration was revisited because of its cost on the SICE test pairs "
         "([notes/detail_tuning.md](notes/detail_tuning.md)), and the fast model's first video colour step was "
         "replaced after a report on the test pairs showed it flattened texture "

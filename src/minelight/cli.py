@@ -383,7 +383,7 @@ def serve(config: Optional[Path] = typer.Option(None, "--config", help="TOML fil
                                                     "default: fast: its input's chroma from a 320-px view; "
                                                     "student: 4)."),
           check: bool = typer.Option(False, "--check", help="Validate the configuration and exit.")):
-    """Serve live enhanced camera streams: MJPEG, snapshots, a web page, /healthz, /metrics."""
+    """Serve live enhanced camera streams: a web page of H.264 live views (camera wall, substreams), MJPEG, snapshots, RTSP publishing, /healthz, /metrics."""
     from .serve.config import load_config, quick_config, summary
 
     if (config is None) == (not source):

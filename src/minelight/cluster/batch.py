@@ -6,8 +6,8 @@
 * **Workers.** One Ray actor per CPU of each alive node (placed on its node, one onnxruntime thread each);
   each builds its enhancer once with :meth:`Enhancer.from_recipe` (mode ``image`` for images, ``video`` for
   videos: exactly what ``minelight enhance`` builds) and keeps it for every task it gets. A
-  :class:`ray.util.ActorPool` hands out the tasks: images in batches of up to :data:`BATCH`, one video per
-  task. Only paths travel; the workers read the inputs and write the outputs themselves, so inputs and
+  :class:`ray.util.ActorPool` hands out the tasks: images in batches of up to :data:`BATCH`, one short
+  video per task (long ones: one segment per task, below). Only paths travel; the workers read the inputs and write the outputs themselves, so inputs and
   outputs must be folders every node sees at the same path (a shared file system).
 * **Same result.** :func:`plan_outputs` names the image outputs and the video outputs are named as on one
   machine; every write is atomic (a temporary name, renamed when complete), so an output that exists is
@@ -352,7 +352,7 @@ def enhance_on_cluster(address: str, inputs: list[Path], output: Path, *, recipe
     if source is not None:
         raise ValueError("--ray enhances files and folders; for a live --source drop --ray (or use minelight serve)")
     if sequence:
-        raise ValueError("--sequence smooths frames in order on one machine; drop --ray")
+        raise ValueError("--sequence enhances frames in order (temporal state) on one machine; drop --ray")
     if not inputs:
         raise ValueError("give images, folders or videos to enhance")
     segment_seconds = SEGMENT_SECONDS if segment_seconds is None else segment_seconds

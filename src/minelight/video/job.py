@@ -25,9 +25,9 @@ from .streams import VideoReader, VideoWriter, side_by_side
 
 def enhance_threads(method: str, threads: int = 0, cores: int | None = None) -> int:
     """Intra-op threads for enhancing a video while its decoder and encoder run beside it: ``threads`` if
-    given (> 0); for the fast model half the ``cores`` (default: this machine's), at least 1, since the three
-    stages share them (720p on 2 cores: 29.4-30.8 FPS end to end with 1 thread, 22.6 with the runtime's
-    default; ``benchmarks/video_end_to_end.py``); 0 (the runtime's default) for the other methods, whose enhancement dominates."""
+    given (> 0); for the fast model half the ``cores`` (default: this machine's), at least 1, since decoding,
+    encoding and the worker threads of :func:`enhance_workers` share them (figures: docs/results.md, *The video
+    chain at 720p*); 0 (the runtime's default) for the other methods, whose enhancement dominates."""
     if threads > 0 or method != "fast":
         return threads
     return max(1, (cores or os.cpu_count() or 1) // 2)
