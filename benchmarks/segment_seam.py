@@ -2,7 +2,8 @@
 difference (0-255) between the joined output and the video enhanced in one piece (``minelight enhance``
 without ``--ray``), at each cut and away from the cuts, with the warm-up and without it.
 
-    python benchmarks/segment_seam.py [--seconds 20] [--size 320x240] [--fps 25] [--keyint 50] [--segment 4]
+    python benchmarks/segment_seam.py [--seconds 20] [--size 320x240] [--fps 25] [--keyint 50] [--segment 4] \
+        [--json docs/results.json]
 
 The clip is synthetic: a dark static scene with fresh sensor noise in every frame and a lamp that moves,
 encoded with a keyframe every ``--keyint`` frames (a camera's fixed GOP). Segments are enhanced and joined
@@ -12,7 +13,10 @@ by the functions the cluster's workers run (:mod:`minelight.video.segments`), he
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+from datetime import date
 import tempfile
 from pathlib import Path
 
@@ -79,7 +83,9 @@ def main(argv=None) -> None:
     ap.add_argument("--keyint", type=int, default=50)
     ap.add_argument("--segment", type=float, default=4.0)
     ap.add_argument("--methods", default="fast,student")
+    ap.add_argument("--json", type=Path, help="write the figures into this results.json (key segment_seam)")
     args = ap.parse_args(argv)
+    rows = []
     w, h = map(int, args.size.split("x"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -116,6 +122,21 @@ def main(argv=None) -> None:
                       f"({diff[cuts].max():.2f}) | {diff[after].mean():.2f} | {diff[away].mean():.2f} | "
                       f"{'same' if same else 'DIFFERENT'} |")
                 sys.stdout.flush()
+                rows.append({"method": method, "warmup": warmup, "segments": len(segments), "raw": round(raw, 2),
+                             "cut": round(float(diff[cuts].mean()), 2), "cut_max": round(float(diff[cuts].max()), 2),
+                             "after": round(float(diff[after].mean()), 2), "away": round(float(diff[away].mean()), 2),
+                             "same_frames": bool(same)})
+    if args.json:
+        data = json.loads(args.json.read_text())
+        command = "python benchmarks/segment_seam.py --json docs/results.json"
+        data["runs"]["segment-seam"] = {"date": str(date.today()), "machine": f"{os.cpu_count()} CPU cores, no GPU",
+                                        "command": command}
+        data["segment_seam"] = {"run": "segment-seam",
+                                "clip": f"a synthetic dark {w}x{h} clip at {args.fps} FPS, {args.seconds:g} s, sensor "
+                                        f"noise in every frame and a moving lamp, a keyframe every {args.keyint} "
+                                        f"frames, segments of {args.segment:g} s",
+                                "rows": rows}
+        args.json.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
     python tools/render_docs.py --check    # exit 1 if any rendered text differs from the files
 
 Targets: docs/results.md (the whole file), and the text between ``<!-- NAME:start -->`` and
-``<!-- NAME:end -->`` in README.md (results), docs/ablations.md (ablations), docs/serve.md (substreams) and
+``<!-- NAME:end -->`` in README.md (results), docs/ablations.md (ablations), docs/serve.md (substreams), docs/cluster.md (seam) and
 src/minelight/weights/MODEL_CARD.md (card). Every figure in those files comes from docs/results.json.
 """
 
@@ -282,12 +282,27 @@ def substreams(f: Figures) -> str:
     return "\n".join(out).rstrip()
 
 
+def seam(f: Figures) -> str:
+    """The seam table of docs/cluster.md (benchmarks/segment_seam.py)."""
+    d = f.data["segment_seam"]
+    rows = [[r["method"], f"{r['warmup']} frames" if r["warmup"] else "none (cold start)", str(r["segments"]),
+             f"{r['raw']:.2f}", f"{r['cut']:.2f} ({r['cut_max']:.2f})", f"{r['after']:.2f}", f"{r['away']:.2f}",
+             "same" if r["same_frames"] else "different"] for r in d["rows"]]
+    return "\n".join([f"{d['clip'][:1].upper()}{d['clip'][1:]}; mean absolute difference per frame in levels of 0–255 against the one-machine "
+                      f"output, means over the cuts. Source: `{d['run']}` ([results.md](results.md#sources)).", "",
+                      table(["method", "warm-up", "segments", "enhanced frame at the cut, before encoding",
+                             "joined file at the cut (max)", "1–5 frames after", "away from the cuts",
+                             "frame count and timestamps"], rows)])
+
+
 def blocks(f: Figures) -> dict[Path, dict[str, str]]:
     out = {ROOT / "README.md": {"results": headline(f)},
            ROOT / "docs" / "ablations.md": {"ablations": ablations(f)},
            ROOT / "src" / "minelight" / "weights" / "MODEL_CARD.md": {"card": card(f)}}
     if "substreams" in f.data:
         out[ROOT / "docs" / "serve.md"] = {"substreams": substreams(f)}
+    if "segment_seam" in f.data:
+        out[ROOT / "docs" / "cluster.md"] = {"seam": seam(f)}
     return out
 
 
