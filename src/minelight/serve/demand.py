@@ -41,6 +41,18 @@ def due(now: float, last_out: float, rate: float) -> bool:
     return now - last_out >= 1.0 / rate - 0.002
 
 
+def wait_until(is_set: Callable[[], bool], timeout: float, pause: Callable[[float], object], step: float) -> bool:
+    """Call ``pause(seconds)`` (at most ``step`` s each) until ``is_set()`` or ``timeout`` s have passed; True
+    if it was set. The wait of every stop signal of a camera process."""
+    deadline = time.monotonic() + timeout
+    while not is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        pause(min(step, left))
+    return True
+
+
 class OnDemand:
     """The stop signal of an on-demand stream: set when the camera process stops (``stop``, a
     :class:`~minelight.serve.worker.StopSignal`) or when ``is_wanted()`` turns false. Takes no lock."""
@@ -53,13 +65,7 @@ class OnDemand:
 
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s; True as soon as the signal is set."""
-        deadline = time.monotonic() + timeout
-        while not self.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            time.sleep(min(POLL_S, left))
-        return True
+        return wait_until(self.is_set, timeout, time.sleep, POLL_S)
 
 
 class StreamRunner:

@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import first_line
 from ..video.streams import VideoError, is_live_source, redact
 from .config import CameraConfig, stream_configs
-from .demand import MAIN_LINGER_S, POLL_S, WATCHED_S, OnDemand, StreamRunner, due, wanted
+from .demand import MAIN_LINGER_S, POLL_S, WATCHED_S, OnDemand, StreamRunner, due, wait_until, wanted
 from .shared import CameraStats, FrameSlot, StreamBlocks
 
 log = logging.getLogger("minelight.serve")
@@ -82,13 +82,7 @@ class StopSignal:
 
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s for a stop; True if stopped."""
-        deadline = time.monotonic() + timeout
-        while not self.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self._pause(min(STOP_POLL_S, left))
-        return True
+        return wait_until(self.is_set, timeout, self._pause, STOP_POLL_S)
 
     def _pause(self, seconds: float) -> None:
         if self.conn is None:
