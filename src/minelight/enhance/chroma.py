@@ -48,7 +48,7 @@ def chroma_coefficients(small: np.ndarray, radius: int, eps: float) -> tuple[np.
     """Guided-filter coefficients of ``small`` ``(h, w, 3)`` float32: ``a``, ``b`` ``(h, w, 3)``, already
     averaged over the windows (``(2 radius + 1)^2`` px) that cover each pixel, such that each channel's
     difference from the luma ``Y`` is ``~ a * Y + b``."""
-    y = cv2.transform(small, LUMA_WEIGHTS[None])
+    y = luma_plane(small)
     y3 = _three(y)
     diff = cv2.subtract(small, y3)
     mean_y = _box(y, radius)
@@ -78,9 +78,14 @@ def reduce_colour_noise(img: np.ndarray, radius: int, eps: float = CHROMA_EPS) -
     return np.clip(out, 0.0, 1.0, out=out)
 
 
+def luma_plane(img: np.ndarray) -> np.ndarray:
+    """``(H, W, 3)`` float RGB -> its BT.601 luma ``(H, W)`` float32 (one OpenCV pass)."""
+    return cv2.transform(np.ascontiguousarray(img, dtype=np.float32), LUMA_WEIGHTS[None])
+
+
 def luma_image(img: np.ndarray) -> np.ndarray:
     """``(H, W, 3)`` float RGB -> its BT.601 luma repeated in three channels, ``(H, W, 3)`` float32."""
-    return _three(cv2.transform(np.ascontiguousarray(img, dtype=np.float32), LUMA_WEIGHTS[None]))
+    return _three(luma_plane(img))
 
 
 def view_chroma(img: np.ndarray, side: int = CHROMA_VIEW) -> np.ndarray:

@@ -27,9 +27,7 @@ import math
 import cv2
 import numpy as np
 
-from ..color import LUMA_BT601
-
-LUMA_WEIGHTS = np.array(LUMA_BT601, np.float32)
+from .chroma import luma_plane as luma  # (H, W, 3) float RGB -> (H, W) float32 BT.601 luma
 # Immerkær's mask: the difference of two Laplacians; zero on any plane, sum of squares 36
 _MASK = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 EDGE_FRACTION = 0.1  # the share of pixels with the strongest gradient left out of the estimate (edges, texture)
@@ -47,11 +45,6 @@ def check_strength(value: float) -> float:
     if isinstance(value, bool) or not np.isfinite(value) or value < 0:
         raise ValueError(f"grain strength must be a number >= 0 (0 = off), got {value}")
     return float(value)
-
-
-def luma(img: np.ndarray) -> np.ndarray:
-    """``(H, W, 3)`` float RGB -> ``(H, W)`` float32 BT.601 luma."""
-    return cv2.transform(np.ascontiguousarray(img, dtype=np.float32), LUMA_WEIGHTS[None])
 
 
 def estimate_noise(img: np.ndarray, edge_fraction: float = EDGE_FRACTION) -> float:
@@ -124,11 +117,11 @@ def denoise_still(img: np.ndarray, strength: float = 1.0, sigma: float | None = 
         raise ValueError(f"unknown grain filter {filter!r}; choose from {', '.join(FILTERS)}")
     if check_strength(strength) == 0:
         return img
-    amount = filter_amount(estimate_noise(img) if sigma is None else sigma, strength)
+    y = luma(img)  # once: the estimate and the filter both work on it
+    amount = filter_amount(estimate_noise(y) if sigma is None else sigma, strength)
     if amount <= 0:
         return img
     img = np.ascontiguousarray(img, dtype=np.float32)
-    y = luma(img)
     change = FILTERS[filter](y, amount) - y
     out = img + change[..., None]
     return np.clip(out, 0.0, 1.0, out=out)
