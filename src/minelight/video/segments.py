@@ -37,8 +37,8 @@ from pathlib import Path
 from ..enhance.denoise import DenoiseConfig
 from ..enhance.enhancer import Enhancer
 from ..enhance.temporal import SmoothingConfig, TemporalSmoother
-from ..io import _umask
-from .streams import _CONTAINER_FORMATS, DEFAULT_FPS, VideoError, VideoWriter, side_by_side
+from .streams import (_CONTAINER_FORMATS, DEFAULT_FPS, VideoError, VideoReader, VideoWriter, move_into_place,
+                      partial_path, side_by_side)
 
 SEGMENT_SECONDS = 60.0  # target length of a segment (s): 1,500 frames at 25 FPS; cut at the next keyframe
 WARMUP_FRAMES = DenoiseConfig.frames  # frames enhanced and discarded before a segment's first frame (16)
@@ -81,31 +81,22 @@ def probe_keyframes(source: str | os.PathLike) -> Keyframes:
     """Demux the first video track of ``source`` (packets only, no decoding) and note its keyframes."""
     import av
 
-    try:
-        container = av.open(str(source))
-    except (av.error.FFmpegError, OSError) as err:
-        raise VideoError(f"{source}: cannot open video ({getattr(err, 'strerror', None) or err})") from None
-    try:
-        if not container.streams.video:
-            raise VideoError(f"{source}: has no video track")
-        stream = container.streams.video[0]
-        keys, first, end, count = [], None, None, 0
-        for packet in container.demux(stream):
-            if packet.pts is None:  # the demuxer's final empty packet
-                continue
-            count += 1
-            first = packet.pts if first is None else min(first, packet.pts)
-            end = max(packet.pts if end is None else end, packet.pts + max(packet.duration or 0, 1))
-            if packet.is_keyframe:
-                keys.append(packet.pts)
+    with VideoReader(source) as reader:
+        try:
+            keys, first, end, count = [], None, None, 0
+            for packet in reader.container.demux(reader.stream):
+                if packet.pts is None:  # the demuxer's final empty packet
+                    continue
+                count += 1
+                first = packet.pts if first is None else min(first, packet.pts)
+                end = max(packet.pts if end is None else end, packet.pts + max(packet.duration or 0, 1))
+                if packet.is_keyframe:
+                    keys.append(packet.pts)
+        except av.error.FFmpegError as err:
+            raise VideoError(f"{reader.name}: cannot read ({getattr(err, 'strerror', None) or err})") from None
         if not count:
-            raise VideoError(f"{source}: has no frames")
-        fps = Fraction(stream.average_rate or stream.guessed_rate or DEFAULT_FPS)
-        return Keyframes(tuple(sorted(keys)), first, end, count, Fraction(stream.time_base), fps)
-    except av.error.FFmpegError as err:
-        raise VideoError(f"{source}: cannot read ({getattr(err, 'strerror', None) or err})") from None
-    finally:
-        container.close()
+            raise VideoError(f"{reader.name}: has no frames")
+        return Keyframes(tuple(sorted(keys)), first, end, count, Fraction(reader.stream.time_base), reader.fps)
 
 
 def plan_segments(keys: Keyframes, seconds: float = SEGMENT_SECONDS, warmup: int = WARMUP_FRAMES) -> list[Segment]:
@@ -180,24 +171,16 @@ def enhance_segment(enhancer: Enhancer, source: str | os.PathLike, segment: Segm
     ``[start, end)`` are written. The same enhancer steps as :func:`minelight.video.job.enhance_video`."""
     import av
 
-    name = str(source)
-    try:
-        container = av.open(name)
-    except (av.error.FFmpegError, OSError) as err:
-        raise VideoError(f"{name}: cannot open video ({getattr(err, 'strerror', None) or err})") from None
+    reader = VideoReader(source)
     writer = None
     try:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        ctx = stream.codec_context
-        fps = Fraction(stream.average_rate or stream.guessed_rate or DEFAULT_FPS)
-        width = int(ctx.width) * (2 if show_side_by_side else 1)
-        writer = VideoWriter(output, width, int(ctx.height), fps, crf=crf, preset=preset)
+        width = reader.width * (2 if show_side_by_side else 1)
+        writer = VideoWriter(output, width, reader.height, reader.fps, crf=crf, preset=preset)
         smoother = TemporalSmoother(smoothing) if smoothing is not None else None
         denoiser = enhancer.denoiser()
         if segment.seek is not None:
-            container.seek(segment.seek, stream=stream, backward=True, any_frame=False)
-        for frame in container.decode(stream):
+            reader.container.seek(segment.seek, stream=reader.stream, backward=True, any_frame=False)
+        for frame in reader.decoded():
             pts = frame.pts if frame.pts is not None else frame.dts
             if segment.end is not None and pts >= segment.end:
                 break
@@ -210,12 +193,12 @@ def enhance_segment(enhancer: Enhancer, source: str | os.PathLike, segment: Segm
             writer.write(side_by_side(image, out) if show_side_by_side else out)
         writer.close()
         return writer.count
-    except av.error.FFmpegError as err:
-        raise VideoError(f"{name}: cannot decode ({getattr(err, 'strerror', None) or err})") from None
+    except av.error.FFmpegError as err:  # the seek (decoding errors are VideoReader's own)
+        raise VideoError(f"{reader.name}: cannot decode ({getattr(err, 'strerror', None) or err})") from None
     finally:
         if writer is not None:
             writer.abort()  # nothing once closed; a failed part leaves no file
-        container.close()
+        reader.close()
 
 
 def join_segments(parts: Sequence[str | os.PathLike], output: str | os.PathLike) -> int:
@@ -230,7 +213,7 @@ def join_segments(parts: Sequence[str | os.PathLike], output: str | os.PathLike)
         raise VideoError(f"{output}: unknown video suffix")
     if not parts:
         raise VideoError(f"{output}: no segments to join")
-    tmp = output.with_name(f".{output.stem}.partial{suffix}")  # the name VideoWriter uses: cleaned the same way
+    tmp = partial_path(output)  # the name VideoWriter uses: cleaned the same way
     out = av.open(str(tmp), "w", format=_CONTAINER_FORMATS[suffix])
     count, ok = 0, False
     try:
@@ -267,8 +250,7 @@ def join_segments(parts: Sequence[str | os.PathLike], output: str | os.PathLike)
         out.close()
         if not ok:
             tmp.unlink(missing_ok=True)
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, output)
+    move_into_place(tmp, output)
     return count
 
 

@@ -138,6 +138,17 @@ class VideoReader:
         self.close()
 
 
+def partial_path(path: Path) -> Path:
+    """The temporary name beside ``path`` a video is written under until it is complete (``.NAME.partial.mp4``)."""
+    return path.with_name(f".{path.stem}.partial{path.suffix.lower()}")
+
+
+def move_into_place(tmp: Path, path: Path) -> None:
+    """Rename the complete video ``tmp`` to ``path``, with the usual file permissions."""
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
+
+
 class VideoWriter:
     """H.264 (yuv420p) writer of ``(height, width, 3)`` uint8 RGB frames at ``fps``.
 
@@ -156,7 +167,7 @@ class VideoWriter:
         if not self.path.parent.is_dir():
             raise VideoError(f"{self.path}: folder {self.path.parent} does not exist")
         self.width, self.height = int(width), int(height)
-        self.tmp = self.path.with_name(f".{self.path.stem}.partial{suffix}")
+        self.tmp = partial_path(self.path)
         try:
             self.container = av.open(str(self.tmp), "w", format=_CONTAINER_FORMATS[suffix])
         except (av.error.FFmpegError, OSError) as err:
@@ -192,8 +203,7 @@ class VideoWriter:
         if self.count == 0:
             self.tmp.unlink(missing_ok=True)
             raise VideoError(f"{self.path}: no frames were written")
-        os.chmod(self.tmp, 0o666 & ~_umask())
-        os.replace(self.tmp, self.path)
+        move_into_place(self.tmp, self.path)
 
     def abort(self) -> None:
         """Stop and delete the temporary file; nothing is left at ``path``."""
