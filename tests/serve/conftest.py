@@ -1,4 +1,4 @@
-"""Every service test leaves /dev/shm as it found it: no gateway's shared memory may outlive the test run."""
+"""Every service test leaves /dev/shm as it found it: no gateway's shared memory may outlive the service tests."""
 
 import time
 
@@ -14,7 +14,7 @@ def _ours() -> set[str]:
         return set()
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def shared_memory_is_left_as_found():
     before = _ours()
     yield
