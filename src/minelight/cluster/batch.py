@@ -39,7 +39,7 @@ from ..errors import error_line
 from ..enhance.temporal import SmoothingConfig
 from ..io import is_image_path
 from ..video.segments import SEGMENT_SECONDS
-from ..video.streams import VIDEO_SUFFIXES, is_video_path
+from ..video.streams import VIDEO_SUFFIXES, is_video_path, partial_path
 from .local import ClusterError, alive_nodes, import_ray, ray_connection
 
 BATCH = 8  # most images in one task: a lost task costs little, a task's overhead (~ms) stays small
@@ -49,6 +49,14 @@ def recipe_for(recipe: dict, mode: str) -> dict:
     """``recipe`` as ``minelight enhance`` applies it in ``mode`` on one machine: videos take neither the
     tile size nor the per-image exposure switch (their recipe decides)."""
     return recipe if mode == "image" else {k: v for k, v in recipe.items() if k not in ("tile", "exposure")}
+
+
+def failure_line(src: str, err: Exception) -> str:
+    """The one line that reports a failed input: the error's own line for the expected kinds (``ValueError``,
+    which ``ImageError`` and ``VideoError`` are, and ``OSError``), else the input, the error's type and line."""
+    if isinstance(err, (ValueError, OSError)):
+        return error_line(err)
+    return f"{src}: {type(err).__name__}: {error_line(err)}"
 
 
 class EnhanceWorker:
@@ -73,10 +81,8 @@ class EnhanceWorker:
                 if not os.path.exists(dst):
                     self.enhancer.enhance_file(src, dst, bits, None, max_pixels)
                 done.append((dst, None))
-            except (ValueError, OSError) as err:  # ImageError is a ValueError
-                done.append((dst, error_line(err)))
-            except Exception as err:  # noqa: BLE001 - anything else fails this file, not the batch
-                done.append((dst, f"{src}: {type(err).__name__}: {error_line(err)}"))
+            except Exception as err:  # noqa: BLE001 - fails this file, not the batch
+                done.append((dst, failure_line(src, err)))
         return done
 
     def video(self, src: str, dst: str, smooth: bool, side: bool, max_frames: int,
@@ -90,15 +96,12 @@ class EnhanceWorker:
         try:
             result = enhance_video(self.enhancer, src, dst, SmoothingConfig() if smooth else None, side, False,
                                    max_frames, **encoding)
-        except (ValueError, OSError) as err:  # VideoError is a ValueError
-            return dst, 0, 0.0, error_line(err)
-        except Exception as err:  # noqa: BLE001 - anything else fails this video, not the run
-            return dst, 0, 0.0, f"{src}: {type(err).__name__}: {error_line(err)}"
+        except Exception as err:  # noqa: BLE001 - fails this video, not the run
+            return dst, 0, 0.0, failure_line(src, err)
         if result.interrupted:  # a stopped worker keeps no partial video: the rerun makes it whole
             Path(dst).unlink(missing_ok=True)
             return dst, 0, 0.0, f"{dst}: interrupted"
         return dst, result.frames, result.fps, None
-
 
     def segment(self, src: str, part: str, segment, smooth: bool, side: bool,
                 encoding: dict) -> tuple[str, int, str | None]:
@@ -111,10 +114,8 @@ class EnhanceWorker:
         try:
             frames = enhance_segment(self.enhancer, src, segment, part, SmoothingConfig() if smooth else None,
                                      side, **encoding)
-        except (ValueError, OSError) as err:
-            return part, 0, error_line(err)
-        except Exception as err:  # noqa: BLE001 - anything else fails this segment, not the run
-            return part, 0, f"{src}: {type(err).__name__}: {error_line(err)}"
+        except Exception as err:  # noqa: BLE001 - fails this segment, not the run
+            return part, 0, failure_line(src, err)
         return part, frames, None
 
 
@@ -142,7 +143,7 @@ def leftovers(outputs: list[Path]) -> list[Path]:
         if not folder.is_dir():
             continue
         names = {p.name for p in paths}
-        videos = {f".{p.stem}.partial{p.suffix}" for p in paths}
+        videos = {partial_path(p).name for p in paths}
         for entry in os.scandir(folder):
             n = entry.name
             if n in videos or (n.startswith(".") and n.endswith(".part") and n[1:-5].rsplit(".", 1)[0] in names):
