@@ -20,13 +20,13 @@ import argparse
 import csv
 import datetime
 import json
-import os
-import platform
 from collections import defaultdict
 from pathlib import Path
 
 from minelight import __version__
 from minelight.evaluate.benchmark import BenchmarkConfig, run_benchmark
+
+from machine import machine
 
 # the label results.json uses -> the benchmark's method name
 METHODS = {"input": "input", "gamma": "gamma", "he": "he", "clahe": "clahe", "lime": "lime", "zerodce": "zerodce",
@@ -64,12 +64,6 @@ def quality_entries(means: dict[tuple[str, str, str], float]) -> list[dict]:
     return out
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
-    return f"{os.cpu_count()} CPU cores ({cpu}), {platform.machine()}, no GPU; minelight {__version__}, onnxruntime"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=Path("data"), help="folder holding the data sets (docs/data.md)")
@@ -102,7 +96,7 @@ def main() -> None:
         for e in entries:
             e["run"] = run
         results["runs"][run] = {
-            "date": datetime.date.today().isoformat(), "machine": machine(),
+            "date": datetime.date.today().isoformat(), "machine": machine(f"minelight {__version__}, onnxruntime"),
             "command": f"python benchmarks/release_quality.py --data data -o {args.output} --threads {args.threads} "
                        + (f"--methods {args.methods} " if args.methods else "") + "--write docs/results.json",
             "scoring": "float outputs (not quantised); PSNR/SSIM on RGB without GT-mean; _gtmean columns labelled"}

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import date
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from machine import machine
 
 
 def write_clip(path: Path, frames: int, size: tuple[int, int], fps: int, keyint: int) -> None:
@@ -129,7 +130,7 @@ def main(argv=None) -> None:
     if args.json:
         data = json.loads(args.json.read_text())
         command = "python benchmarks/segment_seam.py --json docs/results.json"
-        data["runs"]["segment-seam"] = {"date": str(date.today()), "machine": f"{os.cpu_count()} CPU cores, no GPU",
+        data["runs"]["segment-seam"] = {"date": str(date.today()), "machine": machine(),
                                         "command": command}
         data["segment_seam"] = {"run": "segment-seam",
                                 "clip": f"a synthetic dark {w}x{h} clip at {args.fps} FPS, {args.seconds:g} s, sensor "

@@ -36,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' real 
 
 from tests.serve.helpers import RtspCamera, ServeProcess, wait_for, write_clip  # noqa: E402
 
+from machine import machine  # noqa: E402
+
 CLK_TCK = 100  # /proc/PID/stat clock ticks per second (Linux)
 RUN = "substreams"
 COMMAND = "python benchmarks/substreams.py --seconds 15 --grid 2,4,6,8 --write docs/results.json"
@@ -194,15 +196,6 @@ def start_latency(source: str, main: str, sub: str, tmp: Path, method: str, tria
             "stop_median_s": round(statistics.median(stops), 2)}
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))) / (1 << 20)
-    import os
-
-    return (f"{os.cpu_count()} CPU cores ({cpu}), {platform.machine()}, {mem:.0f} GiB RAM, no GPU, shared with other "
-            f"work while measuring; Python {platform.python_version()}, onnxruntime")
 
 
 def main() -> None:
@@ -245,7 +238,8 @@ def main() -> None:
             print(json.dumps(result["start"], indent=1), flush=True)
     if args.write:
         data = json.loads(args.write.read_text())
-        data["runs"][RUN] = {"date": str(date.today()), "machine": machine(), "command": COMMAND}
+        data["runs"][RUN] = {"date": str(date.today()), "machine": machine(f"Python {platform.python_version()}, onnxruntime", ram=True),
+                             "command": COMMAND}
         kept = {k: v for k, v in data.get(RUN, {}).items() if k in ("cpu", "grid", "grid_most", "start")}
         data[RUN] = kept | result  # the parts skipped this time keep their last figures
         args.write.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -36,6 +35,7 @@ from minelight.video.frames import enhanced_frames
 from minelight.video.job import enhance_threads, enhance_video
 from minelight.video.streams import VideoReader, VideoWriter
 
+from machine import machine
 from video_speed import DEFAULT_FRAME, make_frames
 
 CHAINS = ("clahe", "fast", "fast, float RGB path", "fast --no-denoise")
@@ -51,13 +51,6 @@ def chain_enhancer(chain: str) -> tuple[Enhancer, int, SmoothingConfig | None]:
         enhancer._takes_luma_path = lambda smoother: False  # the 0.2.0 path: float RGB frames, one at a time
         return enhancer, 1, smoothing
     return enhancer, 0, smoothing  # 0 workers: as enhance_video picks
-
-
-def machine() -> str:
-    """``N CPU cores (model)`` of this machine."""
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown CPU") if Path("/proc/cpuinfo").exists() else "unknown CPU"
-    return f"{os.cpu_count()} CPU cores ({model}), no GPU"
 
 
 def enhance_alone(enhancer: Enhancer, frames: list, count: int, workers: int, float_path: bool = False) -> float:
