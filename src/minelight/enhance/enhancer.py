@@ -142,6 +142,7 @@ class Enhancer:
         self.detail = detail
         self.halo = check_strength(halo)
         self.brightness = check_brightness(brightness)
+        self._brightness_table = brightness_table(self.brightness)  # the control on 8-bit frames (None: 1)
         if method not in NEURAL_METHODS and method not in BASELINES:
             raise ValueError(f"unknown method {method!r}; choose from {', '.join(list_methods())}")
         self.method = method
@@ -243,7 +244,7 @@ class Enhancer:
         if lift is not None:
             lift = _area_resize(lift, h, w)
             low = np.maximum(low - lift, 0.0)
-        chroma, table = chroma_of(small), brightness_table(self.brightness)
+        chroma, table = chroma_of(small), self._brightness_table
 
         def finish() -> np.ndarray:
             correction, _ = self._fast_correction(low, lift)
