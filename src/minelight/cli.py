@@ -382,20 +382,24 @@ def serve(config: Optional[Path] = typer.Option(None, "--config", help="TOML fil
                                                help="Colour-noise step radius in px (quick start; 0 = off; "
                                                     "default: fast: its input's chroma from a 320-px view; "
                                                     "student: 4)."),
+          ray: Optional[str] = typer.Option(None, "--ray",
+                                            help="Run each camera's worker on a Ray cluster: auto, or the head "
+                                                 "node's HOST:PORT (docs/cluster.md)."),
           check: bool = typer.Option(False, "--check", help="Validate the configuration and exit.")):
     """Serve live enhanced camera streams: a web page of H.264 live views (camera wall, substreams), MJPEG, snapshots, RTSP publishing, /healthz, /metrics."""
     from .serve.config import load_config, quick_config, summary
 
     if (config is None) == (not source):
         raise ValueError("give either --config FILE or one or more --source URL")
-    cfg = load_config(config) if config is not None else quick_config(list(source), host, port, list(token or ()),
-                                                                         method, chroma)
+    here = ray is None  # cameras on this machine: their memory must fit it
+    cfg = (load_config(config, here) if config is not None
+           else quick_config(list(source), host, port, list(token or ()), method, chroma, here))
     if check:
-        typer.echo(f"{config or 'quick start'}: {summary(cfg)}")
+        typer.echo(f"{config or 'quick start'}: {summary(cfg) if here else f'{len(cfg.cameras)} camera(s), valid'}")
         return
     from .serve.server import serve as run_server
 
-    raise typer.Exit(run_server(cfg))
+    raise typer.Exit(run_server(cfg, ray=ray))
 
 
 @app.command()

@@ -6,7 +6,6 @@ process, as a user runs it. The tests stop only the nodes they started. Skipped 
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -18,42 +17,18 @@ from pathlib import Path
 import pytest
 
 ray = pytest.importorskip("ray")
-from ray.cluster_utils import Cluster  # noqa: E402
 
 from minelight.io import write_image  # noqa: E402
 
 from ..conftest import scene, write_keyframed_video, write_video  # noqa: E402
-
-LOOPBACK = "127.0.0.2"  # see minelight.cluster.local.LOOPBACK
-
-
-def _private_ray_env(folder: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    env.update(RAY_TMPDIR=folder, RAY_USAGE_STATS_ENABLED="0")
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    env["PYTHONPATH"] = os.pathsep.join([src] + [p for p in [env.get("PYTHONPATH")] if p])
-    return env
+from ..raycluster import loopback_cluster, private_ray_env, ray_processes  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def cluster():
     """(cluster, its worker node, the environment that points Ray at it)."""
-    folder = tempfile.mkdtemp(prefix="mlray")  # short: Ray's socket paths live under it
-    env = _private_ray_env(folder)
-    saved = {k: os.environ.get(k) for k in ("RAY_TMPDIR", "RAY_USAGE_STATS_ENABLED", "RAY_ADDRESS")}
-    os.environ.update(RAY_TMPDIR=folder, RAY_USAGE_STATS_ENABLED="0")
-    os.environ.pop("RAY_ADDRESS", None)
-    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "node_ip_address": LOOPBACK,
-                                                          "include_dashboard": False})
-    try:
-        worker = nodes.add_node(num_cpus=1, node_ip_address=LOOPBACK)
-        nodes.wait_for_nodes()
-        yield nodes, worker, env
-    finally:
-        nodes.shutdown()
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-        shutil.rmtree(folder, ignore_errors=True)
+    with loopback_cluster() as (nodes, workers, env):
+        yield nodes, workers[0], env
 
 
 def _minelight(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
@@ -73,18 +48,6 @@ def _same_files(a: Path, b: Path) -> None:
     assert names == sorted(p.name for p in b.iterdir())
     for n in names:
         assert (a / n).read_bytes() == (b / n).read_bytes(), n
-
-
-def _ray_processes(folder: str) -> list[int]:
-    """Processes whose command line names ``folder`` (Ray's own processes of a cluster kept there)."""
-    pids = []
-    for p in Path("/proc").iterdir():
-        try:
-            if p.name.isdigit() and folder.encode() in (p / "cmdline").read_bytes():
-                pids.append(int(p.name))
-        except OSError:
-            pass
-    return pids
 
 
 def test_cluster_writes_the_same_files_as_one_machine_and_a_rerun_finishes_what_is_missing(tmp_path, cluster):
@@ -142,7 +105,7 @@ def test_relative_paths_and_weights_are_those_of_the_folder_the_command_runs_in(
 def test_ray_auto_with_no_cluster_running_starts_one_for_the_run_and_stops_it(tmp_path):
     folder = tempfile.mkdtemp(prefix="mlray")  # no cluster recorded here: auto must start one
     try:
-        env = _private_ray_env(folder)
+        env = private_ray_env(folder)
         images = _images(tmp_path / "in", 3)
         local = _minelight("enhance", str(images), "-o", str(tmp_path / "local"), "-m", "fast", "--quiet", env=env)
         assert local.returncode == 0, local.stderr
@@ -152,9 +115,9 @@ def test_ray_auto_with_no_cluster_running_starts_one_for_the_run_and_stops_it(tm
         assert "on 1 node(s)" in run.stdout, run.stdout
         _same_files(tmp_path / "local", tmp_path / "ray")
         deadline = time.monotonic() + 20
-        while _ray_processes(folder) and time.monotonic() < deadline:
+        while ray_processes(folder) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert not _ray_processes(folder), "the run's cluster is still running"
+        assert not ray_processes(folder), "the run's cluster is still running"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -273,7 +236,7 @@ def test_a_wrong_address_is_one_error_line_at_once(tmp_path, address, message):
         _images(tmp_path / "in", 1)
         start = time.monotonic()
         run = _minelight("enhance", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--ray", address,
-                         env=_private_ray_env(folder), timeout=60)
+                         env=private_ray_env(folder), timeout=60)
         assert time.monotonic() - start < 30
         assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
         errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]

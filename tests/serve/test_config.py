@@ -110,6 +110,13 @@ def test_serve_needs_config_or_source_and_check_validates(tmp_path, clips):
     assert "no such file" in runner.invoke(app, ["serve", "--config", str(tmp_path / "none.toml")]).output
 
 
+def test_cameras_for_a_cluster_are_not_held_to_this_machines_memory():
+    many = {"cameras": [_rtsp(i) for i in range(1000)]}
+    assert len(config_from_dict(many, here=False).cameras) == 1000
+    result = runner.invoke(app, ["serve", "--source", "rtsp://10.0.0.1/s", "--check", "--ray", "auto"])
+    assert result.exit_code == 0 and "1 camera(s), valid" in result.output and "this machine" not in result.output
+
+
 def test_a_port_in_use_is_one_line(tmp_path, clips):
     import socket
 
@@ -141,6 +148,8 @@ def _rtsp(i):
     ({"server": {"max_connections": 10 ** 9}, "cameras": [_cam()]}, "server.max_connections", "may open"),
     ({"server": {"header_timeout": 0}, "cameras": [_cam()]}, "server.header_timeout", "1-300"),
     ({"cameras": [_rtsp(i) for i in range(1000)]}, "cameras", "room for about"),
+    ({"cameras": [_cam(cpus=-1)]}, "cameras[0].cpus", "0-1024"),
+    ({"cameras": [_cam(gpus=float("nan"))]}, "cameras[0].gpus", "finite"),
 ])
 def test_values_that_cannot_work_are_refused(data, field, words):
     with pytest.raises(ConfigError) as err:

@@ -160,6 +160,8 @@ def camera_status(cam: Camera, hubs: dict | None = None) -> dict:
     if cam.config.substream:
         out["substream"] = redact(cam.config.substream)
         out["main"] = cam.config.main
+    if cam.node is not None:  # on a Ray cluster: the node that runs it
+        out["node"] = cam.node
     return out
 
 
@@ -206,7 +208,8 @@ def build_app(gateway: Gateway, tokens: tuple[str, ...] = (),
         return JSONResponse([camera_status(c, hubs) for c in gateway.cameras.values()])
 
     async def healthz(request: Request) -> Response:
-        states = {name: {"state": c.health.stats.state} for name, c in gateway.cameras.items()}
+        states = {name: {"state": c.health.stats.state} | ({} if c.node is None else {"node": c.node["address"]})
+                  for name, c in gateway.cameras.items()}
         ok = all(s["state"] == "live" for s in states.values())
         return JSONResponse({"status": "ok" if ok else "degraded", "cameras": states})
 

@@ -24,6 +24,8 @@
     substream = "rtsp://user:pass@10.1.2.3:554/stream2"   # optional: the camera's low-resolution stream
     main = "on-demand"          # with a substream: the main stream runs while wanted ("always": all the time)
     idle_fps = 0.5              # with a substream: its enhanced frames/s while nobody watches the camera
+    cpus = 1.0                  # serve --ray: CPUs its worker reserves on the cluster
+    gpus = 0                    # serve --ray: GPUs its worker reserves (fractions share one GPU)
 
 Every error is a :class:`ConfigError` whose one line names the field and the problem. Values are checked
 against what can work (finite numbers, sizes up to :data:`MAX_SIDE`, threads up to this machine's CPUs, a
@@ -54,6 +56,7 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})  # the gateway always
 MAX_SIDE = 8192  # output width or height, pixels
 MAX_FPS = 1000.0  # frame-rate cap, frames/s
 MAX_SECONDS = 3600.0  # timeout and max_backoff, seconds
+MAX_RESERVE = 1024.0  # cpus and gpus a camera's worker may reserve on a cluster
 CAMERA_MIB = 320  # memory of one camera process with its model (MiB; 720p, the fast model)
 WEB_MIB = 300  # memory of the web process (MiB)
 
@@ -83,6 +86,8 @@ class CameraConfig:
     substream: str = ""  # the camera's low-resolution stream (same kinds as source); "" = none (one stream)
     main: str = "on-demand"  # with a substream: "on-demand" (main stream runs while wanted) or "always"
     idle_fps: float = 0.5  # with a substream: its enhanced frames/s while nobody watches (health, fresh state)
+    cpus: float = 1.0  # serve --ray: CPUs its worker reserves on the cluster (Ray's num_cpus; ignored without)
+    gpus: float = 0.0  # serve --ray: GPUs its worker reserves (Ray's num_gpus; fractions share one GPU)
     # the steps around the network, resolved once from the method's serve recipe and halo / chroma / denoise above
     # (minelight.enhance.recipes); camera processes take it as it is
     recipe: Recipe = field(init=False, repr=False)
@@ -167,7 +172,8 @@ def camera_from_table(where: str, table: dict) -> CameraConfig:
     cpus = os.cpu_count() or 1
     for key, low, high, note in (("fps", 0, MAX_FPS, ""), ("width", 0, MAX_SIDE, ""), ("height", 0, MAX_SIDE, ""),
                                  ("timeout", 0.1, MAX_SECONDS, ""), ("max_backoff", 0.1, MAX_SECONDS, ""),
-                                 ("threads", 1, cpus, f" (this machine has {cpus} CPUs)")):
+                                 ("threads", 1, cpus, f" (this machine has {cpus} CPUs)"),
+                                 ("cpus", 0, MAX_RESERVE, ""), ("gpus", 0, MAX_RESERVE, "")):
         if not low <= getattr(cam, key) <= high:
             raise ConfigError(f"{where}.{key}: must be {low:g}-{high:g}{note}, got {getattr(cam, key):g}")
     if (cam.width == 0) != (cam.height == 0) or cam.width % 2 or cam.height % 2:
@@ -321,7 +327,9 @@ def summary(cfg: ServeConfig, memory: int | None = None) -> str:
             f"(room for about {capacity(memory)} cameras)")
 
 
-def check_cameras(cameras: list[CameraConfig]) -> list[CameraConfig]:
+def check_cameras(cameras: list[CameraConfig], here: bool = True) -> list[CameraConfig]:
+    """The cameras, checked: at least one, unique names, and (``here``: they run on this machine, not on a
+    cluster) room for them in this machine's memory."""
     if not cameras:
         raise ConfigError("cameras: none configured (add a [[cameras]] table or give --source)")
     seen = set()
@@ -329,12 +337,13 @@ def check_cameras(cameras: list[CameraConfig]) -> list[CameraConfig]:
         if cam.name in seen:
             raise ConfigError(f"cameras[{i}].name: {cam.name!r} is used twice")
         seen.add(cam.name)
-    check_capacity(len(cameras), machine_memory())
+    if here:
+        check_capacity(len(cameras), machine_memory())
     return cameras
 
 
-def config_from_dict(data: dict) -> ServeConfig:
-    """A validated :class:`ServeConfig` from parsed TOML."""
+def config_from_dict(data: dict, here: bool = True) -> ServeConfig:
+    """A validated :class:`ServeConfig` from parsed TOML (``here``: see :func:`check_cameras`)."""
     unknown = sorted(set(data) - {"server", "cameras"})
     if unknown:
         raise ConfigError(f"{unknown[0]}: unknown section (known: server, cameras)")
@@ -342,11 +351,12 @@ def config_from_dict(data: dict) -> ServeConfig:
     tables = data.get("cameras", [])
     if not isinstance(tables, list):
         raise ConfigError("cameras: expected [[cameras]] tables")
-    return ServeConfig(server, check_cameras([camera_from_table(f"cameras[{i}]", t) for i, t in enumerate(tables)]))
+    cameras = [camera_from_table(f"cameras[{i}]", t) for i, t in enumerate(tables)]
+    return ServeConfig(server, check_cameras(cameras, here))
 
 
-def load_config(path: str | Path) -> ServeConfig:
-    """Read and validate a TOML file (see the module docstring)."""
+def load_config(path: str | Path, here: bool = True) -> ServeConfig:
+    """Read and validate a TOML file (see the module docstring; ``here``: see :func:`check_cameras`)."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
@@ -363,7 +373,7 @@ def load_config(path: str | Path) -> ServeConfig:
         raise ConfigError(f"{path}: not UTF-8 text (byte {err.start})") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
-    return config_from_dict(data)
+    return config_from_dict(data, here)
 
 
 def name_from_source(source: str, index: int, taken: set[str]) -> str:
@@ -374,7 +384,7 @@ def name_from_source(source: str, index: int, taken: set[str]) -> str:
 
 
 def quick_config(sources: list[str], host: str, port: int, tokens: list[str], method: str = "fast",
-                 chroma: int | None = None) -> ServeConfig:
+                 chroma: int | None = None, here: bool = True) -> ServeConfig:
     """The config of ``minelight serve --source URL [--source URL ...]`` (``chroma``: every camera's colour-noise
     radius; ``None``: the method's default)."""
     cameras, taken = [], set()
@@ -384,4 +394,4 @@ def quick_config(sources: list[str], host: str, port: int, tokens: list[str], me
         table = {"name": name, "source": source, "method": method} | ({} if chroma is None else {"chroma": chroma})
         cameras.append(camera_from_table(f"--source[{i}]", table))
     return ServeConfig(server_from_table({"host": host, "port": port, "tokens": list(tokens)}),
-                       check_cameras(cameras))
+                       check_cameras(cameras, here))

@@ -33,6 +33,7 @@ class Camera:
     process: multiprocessing.process.BaseProcess | None = None
     stop: object = None  # the gateway's end of this process's stop pipe (a Connection); closed = stop
     started_at: float = 0.0  # time.monotonic() of the last start
+    node: dict | None = None  # on a cluster (serve --ray): the node its worker runs on ({"id", "address", "host"})
 
     @classmethod
     def create(cls, config: CameraConfig) -> Camera:

@@ -2,6 +2,7 @@
 
     minelight serve --config cameras.toml
     minelight serve --source rtsp://cam1/stream --source demo.mp4 --port 8080
+    minelight serve --config cameras.toml --ray auto      # the cameras on a Ray cluster (serve.fleet)
 
 HTTP is uvicorn's HTTP/1.1 (h11) with two guards it lacks: a request's headers must arrive within
 ``server.header_timeout`` seconds of the connection opening (or of the previous response), and at most
@@ -114,23 +115,35 @@ def guarded_protocol(header_timeout: float, max_connections: int) -> type:
     return GuardedH11Protocol
 
 
-def serve(cfg: ServeConfig, announce=print) -> int:
-    """Serve until stopped; returns the exit code (0 after a clean stop)."""
+def serve(cfg: ServeConfig, announce=print, ray: str | None = None) -> int:
+    """Serve until stopped; returns the exit code (0 after a clean stop). ``ray``: run the cameras on the
+    Ray cluster at this address (``auto``: :func:`minelight.cluster.local.ray_connection`), not as
+    processes of this machine."""
     import uvicorn
 
     from .app import build_app
-    from .gateway import Gateway
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     sock = bind(cfg.server.host, cfg.server.port)
     host, port = sock.getsockname()[:2]
-    gateway = Gateway(cfg)
+    if ray is None:
+        from .gateway import Gateway
+
+        gateway = Gateway(cfg)
+    else:
+        from .fleet import FleetGateway
+
+        gateway = FleetGateway(cfg, ray)
     # uvicorn handles SIGTERM / SIGINT while it runs and raises them again when it is done: these no-op
     # handlers take that second delivery, so the camera processes are still stopped below and we exit 0.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: None)
+    def ignore_second_delivery() -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: None)
+
+    ignore_second_delivery()
     try:
         gateway.start()
+        ignore_second_delivery()  # again: connecting to Ray installs a SIGTERM handler that exits with 15
         app = build_app(gateway, cfg.server.tokens, allowed_host_names(cfg.server))
         protocol = guarded_protocol(cfg.server.header_timeout, cfg.server.max_connections)
         server = uvicorn.Server(uvicorn.Config(app, http=protocol, log_level="warning", lifespan="off",
@@ -140,7 +153,8 @@ def serve(cfg: ServeConfig, announce=print) -> int:
                                                ws_ping_timeout=10.0, ws_per_message_deflate=False))
         gateway.stopping = lambda: server.should_exit
         shown = f"[{host}]" if ":" in host else host
-        announce(f"minelight serve: {len(gateway.cameras)} camera(s) on http://{shown}:{port}/")
+        where = "" if ray is None else " (workers on the Ray cluster)"
+        announce(f"minelight serve: {len(gateway.cameras)} camera(s){where} on http://{shown}:{port}/")
         sys.stdout.flush()
         server.run(sockets=[sock])
     finally:

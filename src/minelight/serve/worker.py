@@ -411,6 +411,15 @@ def camera_main(cfg: CameraConfig, streams: dict[str, StreamBlocks], stop_conn) 
     # deadlock the very wait it interrupts.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    run_camera(cfg, streams, stop)
+    logging.shutdown()
+    os._exit(0)  # stopped cleanly: skip the interpreter's teardown of the model's libraries (seconds when busy)
+
+
+def run_camera(cfg: CameraConfig, streams: dict[str, StreamBlocks], stop: StopSignal) -> None:
+    """Serve one camera's streams (and publish its main stream, if configured) in this thread until ``stop``;
+    its streams' state is ``stopped`` afterwards. Used by the camera process and by a cluster's camera
+    worker (:mod:`minelight.serve.remote`)."""
     from .publish import Publisher
 
     for blocks in streams.values():
@@ -427,8 +436,6 @@ def camera_main(cfg: CameraConfig, streams: dict[str, StreamBlocks], stop_conn) 
         for blocks in streams.values():
             blocks.stats["running"] = 0
             blocks.stats.state = "stopped"
-    logging.shutdown()
-    os._exit(0)  # stopped cleanly: skip the interpreter's teardown of the model's libraries (seconds when busy)
 
 
 def stream_loop(cfg: CameraConfig, blocks: StreamBlocks, stop, publisher=None, idle_fps: float = 0.0) -> CameraLoop:

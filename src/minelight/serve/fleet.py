@@ -1,0 +1,219 @@
+"""Cameras on a Ray cluster: ``minelight serve --config cameras.toml --ray auto|ADDRESS``.
+
+Each camera runs in a Ray actor of its own (:class:`~minelight.serve.remote.CameraHost`) that reserves the
+camera's ``cpus`` and ``gpus`` and is spread over the cluster's nodes by Ray. When an actor or its node dies,
+Ray starts it again on a node that has room (``max_restarts=-1``). The gateway runs once, here: the web
+layer reads this machine's shared memory exactly as with camera processes, and one relay thread per camera
+fills it from the camera's actor (:class:`Relay`), forwarding in each pull when clients last asked for each
+stream. ``/api/cameras`` and ``/healthz`` say which node holds each camera.
+
+Counters carry on across a restart of a camera's worker (its new counts are added to what the gateway had),
+and so does the numbering of its H.264 packets, so viewers keep playing from the next keyframe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+
+import numpy as np
+
+from ..cluster.local import ClusterError, alive_nodes, import_ray, ray_connection
+from ..errors import first_line
+from . import fmp4
+from .config import CameraConfig, ServeConfig
+from .gateway import Camera, remove_stale_segments
+from .remote import GATEWAY_FIELDS, CameraHost
+from .shared import CameraStats
+
+log = logging.getLogger("minelight.serve")
+
+PULL_WAIT_S = 0.2  # a pull waits at most this long for news (so wants reach the camera this fast)
+CALL_TIMEOUT_S = 10.0  # a pull that has not answered after this long counts as a failure (seconds)
+RETRY_S = 0.5  # pause after a failed pull (seconds)
+COUNTERS = ("frames_in", "frames_out", "dropped", "reconnects", "latency_sum", "jpeg_frames", "live_frames")
+_INDEX = {key: i for i, key in enumerate(CameraStats.FIELDS)}
+
+
+def counting_mask(size: int) -> np.ndarray:
+    """Which entries of a :class:`CameraStats` array of ``size`` values are counters (they add up across a
+    worker's restarts): :data:`COUNTERS` and the latency histogram."""
+    mask = np.zeros(size, bool)
+    mask[[_INDEX[k] for k in COUNTERS]] = True
+    mask[len(CameraStats.FIELDS):] = True
+    return mask
+
+
+def clock_offset(sent: float, received: float, remote_now: float) -> float:
+    """Seconds to add to a time on the remote clock to get it on this one: a call sent at ``sent`` and
+    answered at ``received`` (this clock) read ``remote_now`` on the remote clock about half-way."""
+    return (sent + received) / 2 - remote_now
+
+
+def merge_stats(local: np.ndarray, remote: list[float], base: np.ndarray, offset: float) -> None:
+    """Copy a worker's counters ``remote`` into the gateway's ``local`` (in place): the fields the gateway's
+    clients write are kept, counters are added to ``base`` (what they were when the worker started), and
+    ``updated_at`` is moved onto this clock by ``offset`` seconds."""
+    values = np.asarray(remote, np.float64)
+    mask = counting_mask(len(values))
+    merged = np.where(mask, base + values, values)
+    keep = [_INDEX[k] for k in GATEWAY_FIELDS]
+    merged[keep] = local[keep]
+    merged[_INDEX["updated_at"]] += offset if values[_INDEX["updated_at"]] else 0.0
+    local[:] = merged
+
+
+def unplaceable(cameras: list[CameraConfig], nodes: list[dict]) -> str | None:
+    """A one-line reason when a camera asks for more CPUs or GPUs than any one alive node has, else None."""
+    most = {res: max((n["Resources"].get(res, 0.0) for n in nodes), default=0.0) for res in ("CPU", "GPU")}
+    for cam in cameras:
+        for res, need in (("CPU", cam.cpus), ("GPU", cam.gpus)):
+            if need > most[res]:
+                return (f"camera {cam.name} needs {need:g} {res}s but the largest node of the cluster has "
+                        f"{most[res]:g}")
+    return None
+
+
+class Relay:
+    """Copies one camera's worker into the gateway's shared memory, pull by pull."""
+
+    def __init__(self, cam: Camera, actor):
+        self.cam, self.actor = cam, actor
+        self.epoch: str | None = None  # the worker's start being read
+        self.offset = 0.0  # seconds from the worker's clock to this one
+        self.had: dict[str, dict] = {}
+        self.base = {kind: np.zeros_like(b.stats.values) for kind, b in cam.streams.items()}
+        self.down_since: float | None = None  # time.monotonic() when pulls began to fail
+
+    def request(self) -> dict:
+        """What the gateway has had of each stream, and when its clients last asked (the worker's clock)."""
+        out = {}
+        for kind, blocks in self.cam.streams.items():
+            wants = {} if self.epoch is None else {
+                key: blocks.stats[key] - self.offset for key in GATEWAY_FIELDS if blocks.stats[key] > 0}
+            out[kind] = dict(self.had.get(kind, {}), wants=wants)
+        return out
+
+    def _new_epoch(self, reply: dict, sent: float, received: float) -> None:
+        restarted = self.epoch is not None
+        self.epoch, self.offset = reply["epoch"], clock_offset(sent, received, reply["now"])
+        self.had = {kind: {"after": 0, "enhanced": 0, "original": 0} for kind in self.cam.streams}
+        mask = None
+        for kind, blocks in self.cam.streams.items():
+            mask = counting_mask(len(blocks.stats.values)) if mask is None else mask
+            self.base[kind] = np.where(mask, blocks.stats.values, 0.0)
+        if restarted:
+            self.base["sub" if "sub" in self.base else "main"][_INDEX["reconnects"]] += 1
+        node = reply["node"]
+        log.info("%s: camera worker %s on node %s (%s)", self.cam.config.name,
+                 "started again" if restarted else "started", node["address"], node["id"][:8])
+
+    def apply(self, reply: dict, sent: float, received: float) -> None:
+        """Take one pull's answer (sent and received at these times on this clock)."""
+        if reply["epoch"] != self.epoch:
+            self._new_epoch(reply, sent, received)
+        self.cam.node = reply["node"]
+        shift = round(self.offset * fmp4.TIMESCALE)
+        for kind, got in reply["streams"].items():
+            blocks, had = self.cam.streams[kind], self.had[kind]
+            for data, pts, keyframe, decoded_at in got["packets"]:
+                blocks.live.write(data, pts + shift, keyframe, decoded_at + self.offset)
+            had["after"] = got["after"]
+            for view in ("enhanced", "original"):
+                if got[view] is not None:
+                    seq, decoded_at, data = got[view]
+                    getattr(blocks, view).write(data, decoded_at + self.offset)
+                    had[view] = seq
+            merge_stats(blocks.stats.values, got["stats"], self.base[kind], self.offset)
+        if self.down_since is not None:
+            log.info("%s: camera worker answers again after %.1f s", self.cam.config.name,
+                     time.monotonic() - self.down_since)
+            self.down_since = None
+
+    def down(self, why: str) -> None:
+        """Pulls fail (the worker or its node died, and Ray is starting it again): say so, once."""
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            log.warning("%s: camera worker unreachable (%s); waiting for the cluster to start it again",
+                        self.cam.config.name, why)
+            health = self.cam.health.stats
+            health.state, health["fps"] = "reconnecting", 0.0
+            if "sub" in self.cam.streams:  # its main stream starts again when it is wanted
+                main = self.cam.streams["main"].stats
+                main["running"], main["fps"], main["live_encoding"] = 0, 0.0, 0
+                main.state = "off"
+
+    def run(self, ray, closing) -> None:
+        """Pull until ``closing()``."""
+        while not closing():
+            sent = time.monotonic()
+            try:
+                reply = ray.get(self.actor.pull.remote(self.request(), PULL_WAIT_S), timeout=CALL_TIMEOUT_S)
+            except Exception as err:  # noqa: BLE001 - the actor died, is restarting, or its node is gone
+                if closing():
+                    return
+                self.down(first_line(err) or type(err).__name__)
+                time.sleep(RETRY_S)
+                continue
+            self.apply(reply, sent, time.monotonic())
+
+
+class FleetGateway:
+    """The gateway of ``serve --ray``: the same interface as :class:`~minelight.serve.gateway.Gateway`
+    (``cameras``, ``start``, ``close``, ``stopping``), with each camera in a Ray actor on the cluster at
+    ``address`` (``auto``: see :func:`minelight.cluster.local.ray_connection`)."""
+
+    def __init__(self, cfg: ServeConfig, address: str = "auto"):
+        self.cfg, self.address = cfg, address
+        remove_stale_segments()
+        self.cameras = {c.name: Camera.create(c) for c in cfg.cameras}
+        self.actors: dict[str, object] = {}
+        self.threads: list[threading.Thread] = []
+        self._stack = contextlib.ExitStack()
+        self._closing = False
+        self.stopping = lambda: self._closing
+        self.ray = None
+
+    def start(self) -> None:
+        connection = self._stack.enter_context(ray_connection(self.address))
+        ray = self.ray = import_ray()
+        problem = unplaceable(self.cfg.cameras, alive_nodes(ray))
+        if problem:
+            raise ClusterError(problem)
+        host = ray.remote(CameraHost)
+        for name, cam in self.cameras.items():
+            c = cam.config
+            self.actors[name] = host.options(num_cpus=c.cpus, num_gpus=c.gpus, max_restarts=-1, max_task_retries=0,
+                                             max_concurrency=2, scheduling_strategy="SPREAD",
+                                             name=f"minelight-camera-{name}").remote(c)
+            relay = Relay(cam, self.actors[name])
+            thread = threading.Thread(target=relay.run, args=(ray, self.stopping), name=f"minelight-relay-{name}",
+                                      daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        log.info("%d camera(s) on a Ray cluster of %d node(s), %d CPUs (%s)", len(self.cameras), connection.nodes,
+                 connection.cpus, connection.address)
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Stop every camera's worker (``timeout`` s in all before they are killed), disconnect from the
+        cluster (stopping it if it was started for this run) and free the shared memory."""
+        self._closing = True
+        ray = self.ray
+        if ray is not None and self.actors:
+            stops = [actor.stop.remote() for actor in self.actors.values()]
+            try:
+                ray.wait(stops, num_returns=len(stops), timeout=timeout)
+            except Exception:  # noqa: BLE001 - a node already gone: its actors are killed below
+                pass
+            for actor in self.actors.values():
+                with contextlib.suppress(Exception):
+                    ray.kill(actor, no_restart=True)
+        for thread in self.threads:
+            thread.join(CALL_TIMEOUT_S if ray is None else PULL_WAIT_S + 1.0)
+        self._stack.close()
+        for cam in self.cameras.values():
+            for blocks in cam.streams.values():
+                blocks.stats.state = "stopped"
+                blocks.close()
