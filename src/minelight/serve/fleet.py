@@ -30,8 +30,9 @@ from .shared import CameraStats
 
 log = logging.getLogger("minelight.serve")
 
-PULL_WAIT_S = 0.2  # a pull waits at most this long for news (so wants reach the camera this fast)
-CALL_TIMEOUT_S = 10.0  # a pull that has not answered after this long counts as a failure (seconds)
+PULL_WAIT_S = 1.0  # a pull waits at most this long for news (seconds); a new want sends a pull at once
+WANT_POLL_S = 0.1  # how often a relay looks for new wants while its pull waits (seconds)
+CALL_TIMEOUT_S = 1.5  # a pull unanswered this long after its wait counts as a failure: the camera shows as down
 RETRY_S = 0.5  # pause after a failed pull (seconds)
 COUNTERS = ("frames_in", "frames_out", "dropped", "reconnects", "latency_sum", "jpeg_frames", "live_frames")
 _INDEX = {key: i for i, key in enumerate(CameraStats.FIELDS)}
@@ -145,19 +146,41 @@ class Relay:
                 main["running"], main["fps"], main["live_encoding"] = 0, 0.0, 0
                 main.state = "off"
 
+    def wants(self) -> float:
+        """When a client last asked for any stream of this camera (this clock)."""
+        return max(blocks.stats[key] for blocks in self.cam.streams.values() for key in GATEWAY_FIELDS)
+
+    def pull(self, ray, closing) -> tuple[dict, float] | None:
+        """One pull: its answer and when it was sent, or None when ``closing()``. A client asking anew while
+        the pull waits for news sends a fresh pull at once (the first one's answer is dropped; a pull changes
+        nothing on the worker but its wants, so nothing is lost). Raises what Ray raises for a dead worker;
+        TimeoutError after :data:`CALL_TIMEOUT_S`."""
+        while not closing():
+            sent, asked = time.monotonic(), self.wants()
+            ref = self.actor.pull.remote(self.request(), PULL_WAIT_S)
+            while not closing():
+                ready, _ = ray.wait([ref], timeout=WANT_POLL_S)
+                if ready:
+                    return ray.get(ready[0]), sent
+                if time.monotonic() - sent > CALL_TIMEOUT_S + PULL_WAIT_S:
+                    raise TimeoutError(f"no answer for {CALL_TIMEOUT_S + PULL_WAIT_S:g} s")
+                if self.wants() > asked and self.epoch is not None:
+                    break  # a client asked: tell the worker now
+        return None
+
     def run(self, ray, closing) -> None:
         """Pull until ``closing()``."""
         while not closing():
-            sent = time.monotonic()
             try:
-                reply = ray.get(self.actor.pull.remote(self.request(), PULL_WAIT_S), timeout=CALL_TIMEOUT_S)
+                got = self.pull(ray, closing)
             except Exception as err:  # noqa: BLE001 - the actor died, is restarting, or its node is gone
                 if closing():
                     return
                 self.down(first_line(err) or type(err).__name__)
                 time.sleep(RETRY_S)
                 continue
-            self.apply(reply, sent, time.monotonic())
+            if got is not None:
+                self.apply(got[0], got[1], time.monotonic())
 
 
 class FleetGateway:
@@ -211,7 +234,7 @@ class FleetGateway:
                 with contextlib.suppress(Exception):
                     ray.kill(actor, no_restart=True)
         for thread in self.threads:
-            thread.join(CALL_TIMEOUT_S if ray is None else PULL_WAIT_S + 1.0)
+            thread.join(WANT_POLL_S + 1.0)
         self._stack.close()
         for cam in self.cameras.values():
             for blocks in cam.streams.values():

@@ -76,6 +76,8 @@ class CameraHost:
         self.epoch = uuid.uuid4().hex
         self.streams = {kind: StreamBlocks.create() for kind in STREAMS[:1 + bool(cfg.substream)]}
         self.halt = StopSignal()
+        self.lock = threading.Lock()  # held while a pull reads the shared memory, and while stop frees it
+        self.closed = False
         self.node = self._node()
         self.thread = threading.Thread(target=run_camera, args=(cfg, self.streams, self.halt),
                                        name=f"minelight-{cfg.name}", daemon=True)
@@ -106,29 +108,34 @@ class CameraHost:
         ``{"epoch", "now" (this clock), "node", "pid", "streams": {kind: {"stats": counters (list),
         "packets": [...], "after", "lost", "enhanced": (seq, decode time, JPEG) or None, "original": ...}}}``.
         """
-        for kind, asked in request.items():
-            blocks = self.streams.get(kind)
-            if blocks is None:
-                continue
-            for key, value in asked.get("wants", {}).items():
-                if key in GATEWAY_FIELDS and value > blocks.stats[key]:
-                    blocks.stats[key] = value
+        with self.lock:
+            for kind, asked in request.items():
+                blocks = None if self.closed else self.streams.get(kind)
+                for key, value in asked.get("wants", {}).items() if blocks is not None else ():
+                    if key in GATEWAY_FIELDS and value > blocks.stats[key]:
+                        blocks.stats[key] = value
         deadline = time.monotonic() + wait_s
-        while not self._news(request) and time.monotonic() < deadline and self.thread.is_alive():
+        while time.monotonic() < deadline and self.thread.is_alive():
+            with self.lock:
+                if self.closed or self._news(request):
+                    break
             time.sleep(PULL_POLL_S)
-        streams = {}
-        for kind, blocks in self.streams.items():
-            asked = request.get(kind, {})
-            packets, after, lost = new_packets(blocks.live, asked.get("after", 0))
-            if lost:
-                blocks.stats["keyframe_wanted_at"] = time.monotonic()  # the viewers need one soon
-            out = {"stats": blocks.stats.values.tolist(), "packets": packets, "after": after, "lost": lost}
-            for view in ("enhanced", "original"):
-                slot = getattr(blocks, view)
-                out[view] = slot.read() if slot.sequence() > asked.get(view, 0) else None
-            streams[kind] = out
+        with self.lock:
+            streams = {} if self.closed else {kind: self._stream_news(blocks, request.get(kind, {}))
+                                              for kind, blocks in self.streams.items()}
         return {"epoch": self.epoch, "now": time.monotonic(), "node": self.node, "pid": os.getpid(),
                 "streams": streams}
+
+    @staticmethod
+    def _stream_news(blocks: StreamBlocks, asked: dict) -> dict:
+        packets, after, lost = new_packets(blocks.live, asked.get("after", 0))
+        if lost:
+            blocks.stats["keyframe_wanted_at"] = time.monotonic()  # the viewers need one soon
+        out = {"stats": blocks.stats.values.tolist(), "packets": packets, "after": after, "lost": lost}
+        for view in ("enhanced", "original"):
+            slot = getattr(blocks, view)
+            out[view] = slot.read() if slot.sequence() > asked.get(view, 0) else None
+        return out
 
     def stop(self, timeout: float = 3.0) -> bool:
         """Stop the camera and free its shared memory; True if its loop ended within ``timeout`` s."""
@@ -136,6 +143,8 @@ class CameraHost:
         self.thread.join(timeout)
         stopped = not self.thread.is_alive()
         if stopped:
-            for blocks in self.streams.values():
-                blocks.close()
+            with self.lock:
+                self.closed = True
+                for blocks in self.streams.values():
+                    blocks.close()
         return stopped
