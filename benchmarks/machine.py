@@ -1,7 +1,7 @@
 """The machine a benchmark ran on, in the words the run entries of docs/results.json use.
 
     from machine import machine
-    machine("minelight 0.3.0, onnxruntime")   # '2 CPU cores (AMD EPYC), x86_64, no GPU; minelight 0.3.0, onnxruntime'
+    machine("minelight 0.4.0, onnxruntime")   # '2 CPU cores (AMD EPYC), x86_64, no GPU; minelight 0.4.0, onnxruntime'
 """
 
 from __future__ import annotations

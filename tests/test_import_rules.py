@@ -15,7 +15,7 @@ ALLOWED = {
     "metrics": BASE | {"metrics"},
     "enhance": BASE | {"enhance", "baselines"},
     "video": BASE | {"video", "enhance"},
-    "serve": BASE | {"serve", "enhance", "video"},
+    "serve": BASE | {"serve", "enhance", "video", "cluster"},  # cluster: serve --ray
     "cluster": BASE | {"cluster", "enhance", "video"},
     "data": BASE | {"data"},
     "train": BASE | {"train", "models", "data", "metrics"},

@@ -4,7 +4,7 @@
     python tools/render_docs.py --check    # exit 1 if any rendered text differs from the files
 
 Targets: docs/results.md (the whole file), and the text between ``<!-- NAME:start -->`` and
-``<!-- NAME:end -->`` in README.md (results), docs/ablations.md (ablations), docs/serve.md (substreams), docs/cluster.md (seam) and
+``<!-- NAME:end -->`` in README.md (results), docs/ablations.md (ablations), docs/serve.md (substreams, frame_costs), docs/cluster.md (seam, fleet) and
 src/minelight/weights/MODEL_CARD.md (card). Every figure in those files comes from docs/results.json.
 """
 
@@ -295,14 +295,50 @@ def seam(f: Figures) -> str:
                              "frame count and timestamps"], rows)])
 
 
+def fleet(f: Figures) -> str:
+    """docs/cluster.md: cameras on a Ray cluster (benchmarks/fleet.py)."""
+    d = f.data["fleet"]
+    r = f.run(d["run"])
+    cpu = [[label, f"{num(d['local_cpu'][k]['gateway_cpu_pct_per_camera'], 2)} %",
+            f"{num(d['fleet_cpu'][k]['gateway_cpu_pct_per_camera'], 2)} %", num(d["fleet_cpu"][k]["fps_per_camera"], 1)]
+           for k, label in (("unwatched", "nobody watching"), ("watched", "every camera's live view watched"))]
+    lost = [[{"killed": "its Ray processes killed", "frozen": "frozen (SIGSTOP)"}[x["how"]]
+             + (f", {x['checks']}" if x.get("checks") else ""), str(x["cameras"]), f"{num(x['seen_down_s'], 1)} s",
+             f"{num(x['back_s_max'], 1)} s", str(x["frames_lost_max"]), "yes" if x["all_back"] else "no"]
+            for x in d["failover"]]
+    return "\n".join([
+        f"`{r['command']}` ({r['date']}; {r['machine']}). {d['cameras']} cameras, method `{d['method']}`, "
+        f"{d['clip']}; a cluster of two nodes on this machine's loopback.", "",
+        table(["gateway process, per camera", "CPU, cameras as local processes", "CPU, `--ray`",
+               "enhanced FPS per camera (`--ray`)"], cpu), "",
+        table(["the node holding cameras is lost", "its cameras", "shown down after", "all live again after",
+               "frames lost (most, per camera)", "all back"], lost)])
+
+
+def frame_costs(f: Figures) -> str:
+    """docs/serve.md: where a camera's frame time goes (benchmarks/frame_costs.py)."""
+    d = f.data["frame_costs"]
+    r = f.run(d["run"])
+    stages = ("decode", "prepare", "network", "finish", "encode")
+    rows = [[x["stream"], *(num(x["ms"][k], 2) for k in stages), num(x["total_ms"], 1),
+             f"{round(100 * x['network_share'])} %"] for x in d["rows"]]
+    return "\n".join([f"`{r['command']}` ({r['date']}; {r['machine']}); {d['chain']}. Milliseconds per frame.", "",
+                      table(["stream", "decode", "prepare (views, denoiser)", "network", "full-size finish",
+                             "H.264 encode", "sum", "network's share"], rows)])
+
+
 def blocks(f: Figures) -> dict[Path, dict[str, str]]:
     out = {ROOT / "README.md": {"results": headline(f)},
            ROOT / "docs" / "ablations.md": {"ablations": ablations(f)},
            ROOT / "src" / "minelight" / "weights" / "MODEL_CARD.md": {"card": card(f)}}
     if "substreams" in f.data:
         out[ROOT / "docs" / "serve.md"] = {"substreams": substreams(f)}
+    if "frame_costs" in f.data:
+        out.setdefault(ROOT / "docs" / "serve.md", {})["frame_costs"] = frame_costs(f)
     if "segment_seam" in f.data:
         out[ROOT / "docs" / "cluster.md"] = {"seam": seam(f)}
+    if "fleet" in f.data:
+        out.setdefault(ROOT / "docs" / "cluster.md", {})["fleet"] = fleet(f)
     return out
 
 

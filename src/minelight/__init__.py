@@ -1,3 +1,3 @@
 """minelight: low-light enhancement for coal-mine surveillance video."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

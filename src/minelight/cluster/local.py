@@ -64,6 +64,15 @@ def alive_nodes(ray) -> list[dict]:
     return [n for n in ray.nodes() if n.get("Alive")]
 
 
+def node_of_this_process() -> dict:
+    """``{"id", "address", "host"}`` of the Ray node this process runs on (its id in hex, its IP address, the
+    machine's host name); for code running in a Ray worker."""
+    import ray
+
+    return {"id": ray.get_runtime_context().get_node_id(), "address": ray.util.get_node_ip_address(),
+            "host": socket.gethostname()}
+
+
 def running_cluster() -> str | None:
     """The address ``--ray auto`` connects to: ``RAY_ADDRESS`` if set, else the cluster last started on this
     machine with ``ray start`` (Ray records it in ``ray/ray_current_cluster`` under ``RAY_TMPDIR``, else

@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 
+from ..cluster.local import node_of_this_process
 from .config import CameraConfig
 from .demand import WANTED_FIELDS
 from .gateway import STREAMS
@@ -31,15 +32,6 @@ log = logging.getLogger("minelight.serve")
 GATEWAY_FIELDS = WANTED_FIELDS + ("keyframe_wanted_at",)  # counters the gateway's clients write (its clock)
 PULL_BYTES = 4 << 20  # packets handed over in one pull at most (bytes; the rest come with the next)
 PULL_POLL_S = 0.01  # how often a waiting pull looks for news (seconds)
-
-
-def node_of_this_process() -> dict:
-    """``{"id", "address", "host"}`` of the Ray node this process runs on (its id in hex, its IP address,
-    the machine's host name)."""
-    import ray
-
-    return {"id": ray.get_runtime_context().get_node_id(), "address": ray.util.get_node_ip_address(),
-            "host": socket.gethostname()}
 
 
 def new_packets(ring: PacketRing, after: int, limit: int = PULL_BYTES) -> tuple[list[tuple], int, bool]:
