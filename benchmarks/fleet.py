@@ -4,9 +4,9 @@ node running it dies.
     python benchmarks/fleet.py --write docs/results.json
 
 A Ray cluster of two nodes on this machine's loopback (a head and a worker node, ``--node-cpus`` logical
-CPUs each; ray.cluster_utils, as the tests use) runs file cameras: dark noisy 640x360 H.264 clips played at
-25 FPS, enhanced with ``--method``; each camera reserves half a CPU, so the cameras are spread over both
-nodes and those of a lost node fit on the one left.
+CPUs each; ray.cluster_utils, as the tests use) runs ``--cameras`` file cameras: dark noisy H.264 clips of
+``--size`` played at 25 FPS, enhanced with ``--method``; each camera reserves half a CPU, so the cameras are
+spread over both nodes and those of a lost node fit on the one left.
 
 1. Gateway CPU (% of one core, /proc/PID/stat of the `minelight serve` process alone, over ``--seconds``)
    per camera, for ``--cameras`` cameras: nobody watching, and every camera's H.264 live view watched by one
@@ -44,7 +44,7 @@ from machine import machine  # noqa: E402
 from substreams import Viewer, cpu_seconds  # noqa: E402
 
 RUN = "fleet"
-COMMAND = "python benchmarks/fleet.py --write docs/results.json"
+COMMAND = "python benchmarks/fleet.py --cameras 8 --size 320x180 --write docs/results.json"
 LOOPBACK = "127.0.0.2"
 FPS = 25
 FAST_CHECKS = {"RAY_health_check_period_ms": "1000", "RAY_health_check_timeout_ms": "1000",
@@ -183,17 +183,19 @@ def local_cpu(clips, tmp, method, seconds, names) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cameras", type=int, default=4)
+    ap.add_argument("--cameras", type=int, default=8)
+    ap.add_argument("--size", default="320x180", help="camera frame size WxH")
     ap.add_argument("--method", default="clahe")
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--node-cpus", type=int, default=2)
     ap.add_argument("--write", type=Path, help="results.json to write the figures into (key fleet)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="mlfleet"))
-    clips = [write_clip(tmp / f"cam{i}.mp4", frames=250, size=(360, 640), fps=FPS, seed=i) for i in range(args.cameras)]
+    w, h = (int(v) for v in args.size.split("x"))
+    clips = [write_clip(tmp / f"cam{i}.mp4", frames=250, size=(h, w), fps=FPS, seed=i) for i in range(args.cameras)]
     names = [f"cam{i}" for i in range(args.cameras)]
     result = {"cameras": args.cameras, "method": args.method,
-              "clip": "a dark noisy 640x360 H.264 clip at 25 FPS per camera, played in a loop"}
+              "clip": f"a dark noisy {w}x{h} H.264 clip at 25 FPS per camera, played in a loop"}
     result["local_cpu"] = local_cpu(clips, tmp, args.method, args.seconds, names)
     print("local", json.dumps(result["local_cpu"]), flush=True)
     killed = run_case(clips, tmp, args.method, "killed", {}, args.node_cpus, args.seconds, names)

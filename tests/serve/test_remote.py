@@ -1,16 +1,21 @@
-"""A camera's cluster worker and the gateway's relay, as plain objects in this process (no Ray needed):
-what crosses between them, the clocks, counters across a restart, and the pull protocol."""
+"""A camera's cluster worker, its node's hub and the gateway's link and relay, as plain objects in this process
+(no Ray needed): what crosses between them, the clocks, counters across a restart, and the pull protocol."""
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
+import threading
 import time
 
 import numpy as np
+import pytest
 
 from minelight.serve.config import CameraConfig
-from minelight.serve.fleet import Relay, clock_offset, counting_mask, merge_stats, unplaceable
+from minelight.serve.fleet import NodeLink, Relay, clock_offset, counting_mask, merge_stats, unplaceable
 from minelight.serve.gateway import Camera
-from minelight.serve.remote import CameraHost, new_packets
+from minelight.serve.remote import CameraHost, NodeHub, new_packets
 from minelight.serve.shared import CameraStats, PacketRing
 
 from .helpers import decode_jpeg, wait_for, write_clip
@@ -21,20 +26,42 @@ class _Call:
         self.remote = method  # what Ray's ActorHandle.method.remote does, but at once: the value itself
 
 
-class _Handle:
-    """Stands for a Ray actor handle over a plain :class:`CameraHost`."""
+class _Hub:
+    """Stands for a Ray actor handle over a plain :class:`NodeHub`."""
 
-    def __init__(self, host: CameraHost):
-        self.pull = _Call(host.pull)
-
-
-def _pull(relay: Relay, handle: _Handle) -> None:
-    sent = time.monotonic()
-    relay.apply(handle.pull.remote(relay.request(), 0.2), sent, time.monotonic())
+    def __init__(self, hub: NodeHub):
+        self.pull = _Call(hub.pull)
 
 
-def test_clock_offset_takes_the_midpoint_of_the_call():
+class _Ray:
+    """Stands for Ray where a value stands for its reference: every reference is ready."""
+
+    @staticmethod
+    def wait(refs, timeout=None, num_returns=1):
+        return refs[:num_returns], refs[num_returns:]
+
+    @staticmethod
+    def get(ref):
+        return ref
+
+
+@contextlib.contextmanager
+def _linked(hub: NodeHub):
+    """A :class:`NodeLink` to ``hub`` pulling in a thread; yields ``(link, lost)`` (lost: ``[(name, why)]``)."""
+    lost, closing = [], threading.Event()
+    link = NodeLink("n" * 56, _Hub(hub), lambda name, why: lost.append((name, why)))
+    thread = threading.Thread(target=link.run, args=(_Ray, closing.is_set), daemon=True)
+    thread.start()
+    try:
+        yield link, lost
+    finally:
+        closing.set()
+        thread.join(5)
+
+
+def test_clock_offset_takes_the_midpoint_of_the_call_less_the_remote_wait():
     assert clock_offset(sent=100.0, received=100.2, remote_now=5.0) == 95.1
+    assert clock_offset(sent=100.0, received=101.2, remote_now=6.0, waited=1.0) == pytest.approx(95.1)
 
 
 def test_merge_keeps_the_gateways_fields_adds_counters_and_moves_times_onto_its_clock():
@@ -78,42 +105,57 @@ def test_new_packets_go_on_from_the_last_had_and_restart_at_the_newest_after_a_l
         ring.close()
 
 
-def test_the_relay_brings_a_workers_frames_counters_and_live_view_into_the_gateways_memory(tmp_path):
+def test_a_node_link_brings_a_workers_frames_counters_and_live_view_into_the_gateways_memory(tmp_path):
     clip = write_clip(tmp_path / "a.mp4", frames=24, fps=12)
     cfg = CameraConfig("a", str(clip), method="clahe")
-    host, cam = CameraHost(cfg), Camera.create(cfg)
-    handle = _Handle(host)
-    relay = Relay(cam, handle)
+    host, cam, hub = CameraHost(cfg), Camera.create(cfg), NodeHub()
+    relay = Relay(cam)
     try:
-        _pull(relay, handle)
-        assert relay.epoch == host.epoch and cam.node["host"]
-        stats = cam.streams["main"].stats
-        stats["enhanced_wanted_at"] = stats["live_wanted_at"] = time.monotonic()  # an MJPEG client and a viewer
-
-        def served():
-            _pull(relay, handle)
-            return cam.streams["main"].enhanced.read() and cam.streams["main"].live.head() > 3
-
-        wait_for(served, 30, every=0.0, what="JPEG frames and H.264 packets relayed")
-        seq, decoded_at, data = cam.streams["main"].enhanced.read()
-        assert decode_jpeg(data).shape == (120, 160, 3)
-        assert abs(decoded_at - time.monotonic()) < 5  # on the gateway's clock
-        assert stats.state == "live" and stats["frames_out"] > 0
-        assert stats["live_wanted_at"] > 0  # the gateway's own field, not overwritten by the worker's
-        assert host.streams["main"].stats["enhanced_wanted_at"] > 0  # the want reached the worker
-        frames = stats["frames_out"]
-        relay.down("the node is gone")
-        assert stats.state == "reconnecting"
-        host.stop()
-        host = CameraHost(cfg)  # Ray starts it again: a new epoch, fresh counts and packet numbers
-        handle.pull = _Call(host.pull)
-        head = cam.streams["main"].live.head()
-        stats["live_wanted_at"] = time.monotonic()
-        wait_for(lambda: _pull(relay, handle) or stats.state == "live", 30, every=0.0, what="live again")
-        assert relay.epoch == host.epoch and stats["reconnects"] >= 1 and stats["frames_out"] >= frames
-        wait_for(lambda: _pull(relay, handle) or cam.streams["main"].live.head() > head, 30, every=0.0,
-                 what="packet numbers going on")
+        with _linked(hub) as (link, lost):
+            link.join(relay, host.where())
+            wait_for(lambda: relay.epoch == host.epoch, 30, every=0.05, what="the first pull")
+            assert cam.node["host"]
+            stats = cam.streams["main"].stats
+            stats["enhanced_wanted_at"] = stats["live_wanted_at"] = time.monotonic()  # an MJPEG client, a viewer
+            wait_for(lambda: cam.streams["main"].enhanced.read() and cam.streams["main"].live.head() > 3, 30,
+                     every=0.05, what="JPEG frames and H.264 packets relayed")
+            seq, decoded_at, data = cam.streams["main"].enhanced.read()
+            assert decode_jpeg(data).shape == (120, 160, 3)
+            assert abs(decoded_at - time.monotonic()) < 5  # on the gateway's clock
+            assert stats.state == "live" and stats["frames_out"] > 0
+            assert stats["live_wanted_at"] > 0  # the gateway's own field, not overwritten by the worker's
+            assert host.streams["main"].stats["enhanced_wanted_at"] > 0  # the want reached the worker
+            frames = stats["frames_out"]
+            link.leave("a")
+            relay.down("the node is gone")
+            assert stats.state == "reconnecting"
+            host.stop()
+            host = CameraHost(cfg)  # Ray starts it again: a new epoch, fresh counts and packet numbers
+            head = cam.streams["main"].live.head()
+            stats["live_wanted_at"] = time.monotonic()
+            link.join(relay, host.where())
+            wait_for(lambda: stats.state == "live" and relay.epoch == host.epoch, 30, every=0.05, what="live again")
+            assert stats["reconnects"] >= 1 and stats["frames_out"] >= frames
+            wait_for(lambda: cam.streams["main"].live.head() > head, 30, every=0.05, what="packet numbers going on")
+            assert not lost
     finally:
         host.stop()
+        hub.close()
+        for blocks in cam.streams.values():
+            blocks.close()
+
+
+def test_a_camera_whose_worker_exited_is_handed_back_as_lost(tmp_path):
+    cfg = CameraConfig("a", str(write_clip(tmp_path / "a.mp4", frames=12, fps=12)), method="clahe")
+    host, cam, hub = CameraHost(cfg), Camera.create(cfg), NodeHub()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    try:
+        with _linked(hub) as (link, lost):
+            link.join(Relay(cam), host.where() | {"pid": int(gone.stdout)})  # as if run by that ended process
+            wait_for(lambda: lost, 10, every=0.05, what="the camera handed back")
+        assert lost == [("a", "its worker exited")] and not link.members
+    finally:
+        host.stop()
+        hub.close()
         for blocks in cam.streams.values():
             blocks.close()

@@ -73,6 +73,13 @@ def node_of_this_process() -> dict:
             "host": socket.gethostname()}
 
 
+def pinned_to(node_id: str):
+    """The scheduling strategy that runs an actor on node ``node_id`` (hex) and nowhere else."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    return NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)
+
+
 def running_cluster() -> str | None:
     """The address ``--ray auto`` connects to: ``RAY_ADDRESS`` if set, else the cluster last started on this
     machine with ``ray start`` (Ray records it in ``ray/ray_current_cluster`` under ``RAY_TMPDIR``, else

@@ -3,9 +3,11 @@
 Each camera runs in a Ray actor of its own (:class:`~minelight.serve.remote.CameraHost`) that reserves the
 camera's ``cpus`` and ``gpus`` and is spread over the cluster's nodes by Ray. When an actor or its node dies,
 Ray starts it again on a node that has room (``max_restarts=-1``). The gateway runs once, here: the web
-layer reads this machine's shared memory exactly as with camera processes, and one relay thread per camera
-fills it from the camera's actor (:class:`Relay`), forwarding in each pull when clients last asked for each
-stream. ``/api/cameras`` and ``/healthz`` say which node holds each camera.
+layer reads this machine's shared memory exactly as with camera processes. A :class:`NodeLink` per node
+fills it: one pull from the node's hub (:class:`~minelight.serve.remote.NodeHub`) brings what is new from
+all the cameras there, and each camera's :class:`Relay` copies its part in and says what its clients want.
+A camera whose worker is gone is located again (:meth:`CameraHost.where`, answered once Ray has started it
+again) and joins the link of its new node. ``/api/cameras`` and ``/healthz`` say which node holds each camera.
 
 Counters carry on across a restart of a camera's worker (its new counts are added to what the gateway had),
 and so does the numbering of its H.264 packets, so viewers keep playing from the next keyframe.
@@ -20,20 +22,21 @@ import time
 
 import numpy as np
 
-from ..cluster.local import ClusterError, alive_nodes, import_ray, ray_connection
+from ..cluster.local import ClusterError, alive_nodes, import_ray, pinned_to, ray_connection
 from ..errors import first_line
 from . import fmp4
 from .config import CameraConfig, ServeConfig
 from .gateway import Camera, remove_stale_segments
-from .remote import GATEWAY_FIELDS, CameraHost
+from .remote import GATEWAY_FIELDS, CameraHost, NodeHub
 from .shared import CameraStats
 
 log = logging.getLogger("minelight.serve")
 
 PULL_WAIT_S = 1.0  # a pull waits at most this long for news (seconds); a new want sends a pull at once
-WANT_POLL_S = 0.1  # how often a relay looks for new wants while its pull waits (seconds)
-CALL_TIMEOUT_S = 1.5  # a pull unanswered this long after its wait counts as a failure: the camera shows as down
-RETRY_S = 0.5  # pause after a failed pull (seconds)
+PULL_EVERY_S = 0.02  # a node is pulled at most this often: each pull brings the news of all its cameras
+WANT_POLL_S = 0.1  # how often a link looks for new wants while its pull waits (seconds)
+CALL_TIMEOUT_S = 1.5  # a pull unanswered this long after its wait counts as a failure: the cameras show as down
+RETRY_S = 0.5  # pause before a camera that could not be located is asked again (seconds)
 COUNTERS = ("frames_in", "frames_out", "dropped", "reconnects", "latency_sum", "jpeg_frames", "live_frames")
 _INDEX = {key: i for i, key in enumerate(CameraStats.FIELDS)}
 
@@ -47,10 +50,11 @@ def counting_mask(size: int) -> np.ndarray:
     return mask
 
 
-def clock_offset(sent: float, received: float, remote_now: float) -> float:
+def clock_offset(sent: float, received: float, remote_now: float, waited: float = 0.0) -> float:
     """Seconds to add to a time on the remote clock to get it on this one: a call sent at ``sent`` and
-    answered at ``received`` (this clock) read ``remote_now`` on the remote clock about half-way."""
-    return (sent + received) / 2 - remote_now
+    answered at ``received`` (this clock) was answered at ``remote_now`` on the remote clock after
+    ``waited`` seconds there; the way there and back are taken to be as long."""
+    return (sent + received + waited) / 2 - remote_now
 
 
 def merge_stats(local: np.ndarray, remote: list[float], base: np.ndarray, offset: float) -> None:
@@ -80,8 +84,8 @@ def unplaceable(cameras: list[CameraConfig], nodes: list[dict]) -> str | None:
 class Relay:
     """Copies one camera's worker into the gateway's shared memory, pull by pull."""
 
-    def __init__(self, cam: Camera, actor):
-        self.cam, self.actor = cam, actor
+    def __init__(self, cam: Camera):
+        self.cam = cam
         self.epoch: str | None = None  # the worker's start being read
         self.offset = 0.0  # seconds from the worker's clock to this one
         self.had: dict[str, dict] = {}
@@ -99,7 +103,8 @@ class Relay:
 
     def _new_epoch(self, reply: dict, sent: float, received: float) -> None:
         restarted = self.epoch is not None
-        self.epoch, self.offset = reply["epoch"], clock_offset(sent, received, reply["now"])
+        self.epoch = reply["epoch"]
+        self.offset = clock_offset(sent, received, reply["now"], reply.get("waited", 0.0))
         self.had = {kind: {"after": 0, "enhanced": 0, "original": 0} for kind in self.cam.streams}
         mask = None
         for kind, blocks in self.cam.streams.items():
@@ -150,37 +155,85 @@ class Relay:
         """When a client last asked for any stream of this camera (this clock)."""
         return max(blocks.stats[key] for blocks in self.cam.streams.values() for key in GATEWAY_FIELDS)
 
-    def pull(self, ray, closing) -> tuple[dict, float] | None:
-        """One pull: its answer and when it was sent, or None when ``closing()``. A client asking anew while
-        the pull waits for news sends a fresh pull at once (the first one's answer is dropped; a pull changes
-        nothing on the worker but its wants, so nothing is lost). Raises what Ray raises for a dead worker;
-        TimeoutError after :data:`CALL_TIMEOUT_S`."""
+
+class NodeLink:
+    """The gateway's side of one node's hub: one thread pulls the news of every camera placed on that node
+    and hands each its part (:meth:`Relay.apply`); cameras whose worker is gone go to ``lost(name, why)``."""
+
+    def __init__(self, node_id: str, hub, lost):
+        self.node_id, self.hub, self.lost = node_id, hub, lost
+        self.lock = threading.Lock()
+        self.members: dict[str, tuple[Relay, dict]] = {}  # camera -> (its relay, CameraHost.where())
+        self.changed = threading.Event()  # a camera joined: pull at once
+        self.dead = False
+
+    def join(self, relay: Relay, where: dict) -> None:
+        with self.lock:
+            self.members[relay.cam.config.name] = (relay, where)
+        self.changed.set()
+
+    def leave(self, name: str) -> None:
+        with self.lock:
+            self.members.pop(name, None)
+
+    def _requests(self, members: dict) -> dict:
+        out = {}
+        for name, (relay, where) in members.items():
+            out[name] = {"epoch": where["epoch"], "pid": where["pid"], "blocks": where["blocks"], **relay.request()}
+        return out
+
+    def _pull(self, ray, closing, members: dict) -> tuple[dict, float] | None:
+        """One pull for ``members``; None when closing or when it should be sent again (a camera joined,
+        a client asked anew). Raises what Ray raises for a dead hub; TimeoutError when it does not answer."""
+        sent = time.monotonic()
+        asked = max((relay.wants() for relay, _ in members.values()), default=0.0)
+        ref = self.hub.pull.remote(self._requests(members), PULL_WAIT_S)
         while not closing():
-            sent, asked = time.monotonic(), self.wants()
-            ref = self.actor.pull.remote(self.request(), PULL_WAIT_S)
-            while not closing():
-                ready, _ = ray.wait([ref], timeout=WANT_POLL_S)
-                if ready:
-                    return ray.get(ready[0]), sent
-                if time.monotonic() - sent > CALL_TIMEOUT_S + PULL_WAIT_S:
-                    raise TimeoutError(f"no answer for {CALL_TIMEOUT_S + PULL_WAIT_S:g} s")
-                if self.wants() > asked and self.epoch is not None:
-                    break  # a client asked: tell the worker now
+            ready, _ = ray.wait([ref], timeout=WANT_POLL_S)
+            if ready:
+                return ray.get(ready[0]), sent
+            if time.monotonic() - sent > CALL_TIMEOUT_S + PULL_WAIT_S:
+                raise TimeoutError(f"no answer for {CALL_TIMEOUT_S + PULL_WAIT_S:g} s")
+            if self.changed.is_set() or max((r.wants() for r, _ in members.values()), default=0.0) > asked:
+                return None  # tell the node now (a pull changes nothing there but wants: nothing is lost)
         return None
 
     def run(self, ray, closing) -> None:
-        """Pull until ``closing()``."""
+        """Pull until ``closing()`` or the hub dies (its cameras then go to ``lost``)."""
         while not closing():
+            self.changed.clear()
+            with self.lock:
+                members = dict(self.members)
+            if not members:
+                self.changed.wait(WANT_POLL_S)
+                continue
             try:
-                got = self.pull(ray, closing)
-            except Exception as err:  # noqa: BLE001 - the actor died, is restarting, or its node is gone
+                got = self._pull(ray, closing, members)
+            except Exception as err:  # noqa: BLE001 - the node died or hangs: its hub with it
                 if closing():
                     return
-                self.down(first_line(err) or type(err).__name__)
-                time.sleep(RETRY_S)
+                self.dead = True
+                why = first_line(err) or type(err).__name__
+                with self.lock:
+                    names, self.members = list(self.members), {}
+                for name in names:
+                    self.lost(name, f"node {self.node_id[:8]} unreachable: {why}")
+                return
+            if got is None:
                 continue
-            if got is not None:
-                self.apply(got[0], got[1], time.monotonic())
+            reply, sent = got
+            received = time.monotonic()
+            for name, news in reply["cameras"].items():
+                relay = members[name][0]
+                if "gone" in news:
+                    self.leave(name)
+                    self.lost(name, news["gone"])
+                    continue
+                relay.apply({"epoch": news["epoch"], "now": reply["now"], "waited": reply["waited"],
+                             "node": reply["node"], "streams": news["streams"]}, sent, received)
+            pause = sent + PULL_EVERY_S - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
 
 
 class FleetGateway:
@@ -192,8 +245,13 @@ class FleetGateway:
         self.cfg, self.address = cfg, address
         remove_stale_segments()
         self.cameras = {c.name: Camera.create(c) for c in cfg.cameras}
+        self.relays: dict[str, Relay] = {}
         self.actors: dict[str, object] = {}
+        self.links: dict[str, NodeLink] = {}
+        self.hubs: list = []
         self.threads: list[threading.Thread] = []
+        self.pending: dict[str, tuple[object, float]] = {}  # camera -> (its where() call, when asked)
+        self.lock = threading.Lock()
         self._stack = contextlib.ExitStack()
         self._closing = False
         self.stopping = lambda: self._closing
@@ -211,13 +269,62 @@ class FleetGateway:
             self.actors[name] = host.options(num_cpus=c.cpus, num_gpus=c.gpus, max_restarts=-1, max_task_retries=0,
                                              max_concurrency=2, scheduling_strategy="SPREAD",
                                              name=f"minelight-camera-{name}").remote(c)
-            relay = Relay(cam, self.actors[name])
-            thread = threading.Thread(target=relay.run, args=(ray, self.stopping), name=f"minelight-relay-{name}",
-                                      daemon=True)
-            thread.start()
-            self.threads.append(thread)
+            self.relays[name] = Relay(cam)
+            self.locate(name)
+        self._thread(self._locate_loop, "minelight-locate")
         log.info("%d camera(s) on a Ray cluster of %d node(s), %d CPUs (%s)", len(self.cameras), connection.nodes,
                  connection.cpus, connection.address)
+
+    def _thread(self, target, name: str, *args) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def locate(self, name: str, why: str = "") -> None:
+        """Ask camera ``name``'s worker where it runs (answered once it runs; ``why``: it was lost)."""
+        if why:
+            self.relays[name].down(why)
+        with self.lock:
+            self.pending[name] = (self.actors[name].where.remote(), time.monotonic())
+
+    def _link(self, node_id: str) -> NodeLink:
+        """The link to ``node_id``'s hub, made (with the hub, pinned to that node) the first time."""
+        link = self.links.get(node_id)
+        if link is None or link.dead:
+            hub = self.ray.remote(NodeHub).options(num_cpus=0, max_restarts=0, max_concurrency=4,
+                                                   scheduling_strategy=pinned_to(node_id)).remote()
+            self.hubs.append(hub)
+            link = self.links[node_id] = NodeLink(node_id, hub, self.locate)
+            self._thread(link.run, f"minelight-node-{node_id[:8]}", self.ray, self.stopping)
+        return link
+
+    def _locate_loop(self) -> None:
+        """Put each located camera on its node's link; ask again where an answer is an error."""
+        ray = self.ray
+        while not self._closing:
+            with self.lock:
+                pending = dict(self.pending)
+            if not pending:
+                time.sleep(WANT_POLL_S)
+                continue
+            refs = {ref: name for name, (ref, _) in pending.items()}
+            ready, _ = ray.wait(list(refs), num_returns=1, timeout=WANT_POLL_S)
+            for ref in ready:
+                name = refs[ref]
+                with self.lock:
+                    self.pending.pop(name, None)
+                try:
+                    where = ray.get(ref)
+                except Exception as err:  # noqa: BLE001 - its worker died before answering: ask again
+                    if self._closing:
+                        return
+                    self.relays[name].down(first_line(err) or type(err).__name__)
+                    time.sleep(RETRY_S)
+                    self.locate(name)
+                    continue
+                for link in self.links.values():
+                    link.leave(name)
+                self._link(where["node"]["id"]).join(self.relays[name], where)
 
     def close(self, timeout: float = 3.0) -> None:
         """Stop every camera's worker (``timeout`` s in all before they are killed), disconnect from the
@@ -230,7 +337,7 @@ class FleetGateway:
                 ray.wait(stops, num_returns=len(stops), timeout=timeout)
             except Exception:  # noqa: BLE001 - a node already gone: its actors are killed below
                 pass
-            for actor in self.actors.values():
+            for actor in list(self.actors.values()) + self.hubs:
                 with contextlib.suppress(Exception):
                     ray.kill(actor, no_restart=True)
         for thread in self.threads:

@@ -304,3 +304,11 @@ class StreamBlocks:
     def close(self) -> None:
         for block in (self.enhanced, self.original, self.stats, self.live):
             block.close()
+
+    def untrack(self) -> None:
+        """Opened by name in a process that does not own them: keep Python's resource tracker from removing
+        these segments when this process exits (it registers every segment a process opens)."""
+        from multiprocessing import resource_tracker
+
+        for block in (self.enhanced, self.original, self.stats, self.live):
+            resource_tracker.unregister(block.shm._name, "shared_memory")
