@@ -225,6 +225,10 @@ class NodeLink:
             received = time.monotonic()
             for name, news in reply["cameras"].items():
                 relay = members[name][0]
+                with self.lock:
+                    current = self.members.get(name) is members[name]
+                if not current:  # it left this node while the pull ran: its news are old
+                    continue
                 if "gone" in news:
                     self.leave(name)
                     self.lost(name, news["gone"])
@@ -250,7 +254,7 @@ class FleetGateway:
         self.links: dict[str, NodeLink] = {}
         self.hubs: list = []
         self.threads: list[threading.Thread] = []
-        self.pending: dict[str, tuple[object, float]] = {}  # camera -> (its where() call, when asked)
+        self.pending: dict[str, object] = {}  # camera -> its unanswered where() call
         self.lock = threading.Lock()
         self._stack = contextlib.ExitStack()
         self._closing = False
@@ -285,7 +289,7 @@ class FleetGateway:
         if why:
             self.relays[name].down(why)
         with self.lock:
-            self.pending[name] = (self.actors[name].where.remote(), time.monotonic())
+            self.pending[name] = self.actors[name].where.remote()
 
     def _link(self, node_id: str) -> NodeLink:
         """The link to ``node_id``'s hub, made (with the hub, pinned to that node) the first time."""
@@ -307,7 +311,7 @@ class FleetGateway:
             if not pending:
                 time.sleep(WANT_POLL_S)
                 continue
-            refs = {ref: name for name, (ref, _) in pending.items()}
+            refs = {ref: name for name, ref in pending.items()}
             ready, _ = ray.wait(list(refs), num_returns=1, timeout=WANT_POLL_S)
             for ref in ready:
                 name = refs[ref]

@@ -146,27 +146,27 @@ class NodeHub:
 
     def _open(self, name: str, asked: dict, now: float) -> dict[str, StreamBlocks] | str:
         """The camera's shared memory, or why it cannot be read (its worker is gone)."""
+        alive = pid_alive(asked["pid"])
         with self.lock:
             held = self.opened.get(name)
-            if held is not None and held[0] == asked["epoch"]:
+            if held is not None and held[0] == asked["epoch"] and alive:
                 self.opened[name] = (held[0], held[1], now)
-                blocks = held[1]
-            else:
-                if held is not None:
-                    for old in held[1].values():
-                        old.close()
-                    del self.opened[name]
-                try:
-                    blocks = pickle.loads(asked["blocks"])
-                except (OSError, ValueError) as err:
-                    return f"its shared memory is gone ({err})"
-                if asked["pid"] != os.getpid():
-                    for b in blocks.values():
-                        b.untrack()
-                self.opened[name] = (asked["epoch"], blocks, now)
-        if not pid_alive(asked["pid"]):
-            return "its worker exited"
-        return blocks
+                return held[1]
+            if held is not None:
+                for old in held[1].values():
+                    old.close()
+                del self.opened[name]
+            if not alive:
+                return "its worker exited"
+            try:
+                blocks = pickle.loads(asked["blocks"])
+            except (OSError, ValueError) as err:
+                return f"its shared memory is gone ({err})"
+            if asked["pid"] != os.getpid():
+                for b in blocks.values():
+                    b.untrack()
+            self.opened[name] = (asked["epoch"], blocks, now)
+            return blocks
 
     def _forget(self, now: float) -> None:
         with self.lock:
