@@ -189,7 +189,7 @@ def main() -> None:
     ap.add_argument("--cameras", type=int, default=8)
     ap.add_argument("--size", default="320x180", help="camera frame size WxH")
     ap.add_argument("--method", default="clahe")
-    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--node-cpus", type=int, default=2)
     ap.add_argument("--write", type=Path, help="results.json to write the figures into (key fleet)")
     args = ap.parse_args()

@@ -58,7 +58,8 @@ def test_a_full_config_is_read(tmp_path):
     ({"camera": [_cam()]}, "camera"),
     ({"cameras": [_cam(substream="rtsp://10.0.0.1/sub", main="sometimes")]}, "cameras[0].main"),
     ({"cameras": [_cam(main="always")]}, "cameras[0].main"),
-    ({"cameras": [_cam(idle_fps=2)]}, "cameras[0].idle_fps"),
+    ({"cameras": [_cam(idle_fps=2, publish="rtsp://127.0.0.1:8554/x")]}, "cameras[0].idle_fps"),
+    ({"cameras": [_cam(idle_fps=0.01)]}, "cameras[0].idle_fps"),
     ({"cameras": [_cam(substream="rtsp://10.0.0.1/sub", idle_fps=0)]}, "cameras[0].idle_fps"),
     ({"cameras": [_cam(substream=" ")]}, "cameras[0].substream"),
     ({"cameras": [_cam(substream=5)]}, "cameras[0].substream"),
@@ -212,9 +213,11 @@ def test_a_camera_with_a_substream_runs_its_main_stream_on_demand_unless_told_ot
 
     one = config_from_dict({"cameras": [_cam(width=1280, height=720)]}).cameras[0]
     assert not one.substream and one.main_always and list(stream_configs(one)) == ["main"]
+    assert one.idle_rate == 0.0  # a camera with one stream: every frame, unless given an idle_fps
+    assert config_from_dict({"cameras": [_cam(idle_fps=1)]}).cameras[0].idle_rate == 1.0
     cam = config_from_dict({"cameras": [_cam(substream="rtsp://10.0.0.1/sub", width=1280, height=720,
                                              publish="")]}).cameras[0]
-    assert (cam.main, cam.idle_fps, cam.main_always) == ("on-demand", 0.5, False)
+    assert (cam.main, cam.idle_rate, cam.main_always) == ("on-demand", 0.5, False)
     streams = stream_configs(cam)
     assert (streams["main"].source, streams["main"].width, streams["main"].name) == (cam.source, 1280, "c1/main")
     assert (streams["sub"].source, streams["sub"].width, streams["sub"].name) == ("rtsp://10.0.0.1/sub", 0, "c1/sub")

@@ -66,7 +66,7 @@ def test_missing_or_wrong_token_is_401_and_no_frame(gateway, path):
     for token in (None, "wrong"):
         status, body, _ = gateway.get(path, token)
         assert status == 401 and b"\xff\xd8" not in body
-    status, _, _ = gateway.get(path + ("&" if "?" in path else "?") + f"token=wrong")
+    status, _, _ = gateway.get(path + ("&" if "?" in path else "?") + "token=wrong")
     assert status == 401
 
 

@@ -107,6 +107,12 @@ method = "gamma"
 name = "single"
 source = "{main}"
 method = "gamma"
+
+[[cameras]]
+name = "quiet"
+source = "{main}"
+method = "gamma"
+idle_fps = 1
 """)
     server = ServeProcess(["--config", str(config)], tmp / "serve.log")
     try:
@@ -228,5 +234,27 @@ def test_main_always_runs_without_a_viewer_and_one_stream_works_as_before(server
     client = MjpegClient(f"{server.url}/cameras/single/stream.mjpg")
     try:
         assert client.frame().shape[:2] == MAIN
+    finally:
+        client.close()
+
+
+def test_a_camera_with_one_stream_given_an_idle_rate_idles_while_nobody_watches(server):
+    def rates(seconds: float) -> tuple[float, float]:
+        before, t0 = server.camera("quiet"), time.monotonic()
+        time.sleep(seconds)
+        after = server.camera("quiet")
+        elapsed = time.monotonic() - t0
+        return ((after["frames_out"] - before["frames_out"]) / elapsed,
+                (after["frames_in"] - before["frames_in"]) / elapsed)
+
+    wait_for(lambda: server.camera("quiet")["streams"]["main"]["idle"], 20)
+    enhanced, decoded = rates(4.0)
+    assert enhanced < 2.5 and decoded > 10.0, (enhanced, decoded)  # idle_fps 1; still decoded: health kept
+    client = MjpegClient(f"{server.url}/cameras/quiet/stream.mjpg")  # someone watches: every frame
+    try:
+        client.frame()
+        wait_for(lambda: not server.camera("quiet")["streams"]["main"]["idle"], 10)
+        enhanced, _ = rates(3.0)
+        assert enhanced > 8.0, enhanced
     finally:
         client.close()

@@ -23,7 +23,7 @@
     publish = "rtsp://127.0.0.1:8554/roadway-3-enhanced"   # optional: push H.264 to a media server
     substream = "rtsp://user:pass@10.1.2.3:554/stream2"   # optional: the camera's low-resolution stream
     main = "on-demand"          # with a substream: the main stream runs while wanted ("always": all the time)
-    idle_fps = 0.5              # with a substream: its enhanced frames/s while nobody watches the camera
+    idle_fps = 0.5              # enhanced frames/s while nobody watches (default: 0.5 with a substream, else all)
     cpus = 1.0                  # serve --ray: CPUs its worker reserves on the cluster
     gpus = 0                    # serve --ray: GPUs its worker reserves (fractions share one GPU)
 
@@ -57,6 +57,7 @@ MAX_SIDE = 8192  # output width or height, pixels
 MAX_FPS = 1000.0  # frame-rate cap, frames/s
 MAX_SECONDS = 3600.0  # timeout and max_backoff, seconds
 MAX_RESERVE = 1024.0  # cpus and gpus a camera's worker may reserve on a cluster
+DEFAULT_IDLE_FPS = 0.5  # a camera with a substream: its enhanced frames/s while nobody watches
 CAMERA_MIB = 320  # memory of one camera process with its model (MiB; 720p, the fast model)
 WEB_MIB = 300  # memory of the web process (MiB)
 
@@ -85,7 +86,8 @@ class CameraConfig:
     threads: int = 1  # enhancement threads of this camera's process (each of its streams)
     substream: str = ""  # the camera's low-resolution stream (same kinds as source); "" = none (one stream)
     main: str = "on-demand"  # with a substream: "on-demand" (main stream runs while wanted) or "always"
-    idle_fps: float = 0.5  # with a substream: its enhanced frames/s while nobody watches (health, fresh state)
+    # enhanced frames/s while nobody watches (health, fresh state): None = 0.5 with a substream, every frame without
+    idle_fps: float | None = None
     cpus: float = 1.0  # serve --ray: CPUs its worker reserves on the cluster (Ray's num_cpus; ignored without)
     gpus: float = 0.0  # serve --ray: GPUs its worker reserves (Ray's num_gpus; fractions share one GPU)
     # the steps around the network, resolved once from the method's serve recipe and halo / chroma / denoise above
@@ -94,6 +96,14 @@ class CameraConfig:
 
     def __post_init__(self):
         self.recipe = resolve(self.method, "serve", halo=self.halo, chroma=self.chroma, denoise=self.denoise)
+
+    @property
+    def idle_rate(self) -> float:
+        """Frames/s enhanced while nobody watches: ``idle_fps``; unset, 0.5 with a substream and 0 (every frame)
+        for a camera with one stream."""
+        if self.idle_fps is not None:
+            return self.idle_fps
+        return DEFAULT_IDLE_FPS if self.substream else 0.0
 
     @property
     def main_always(self) -> bool:
@@ -204,16 +214,18 @@ def camera_from_table(where: str, table: dict) -> CameraConfig:
 
 
 def check_substream(where: str, cam: CameraConfig, given: dict) -> None:
-    """The substream fields: ``main`` and ``idle_fps`` are given only with a substream, and are valid."""
+    """The substream fields: ``main`` is given only with a substream; ``idle_fps`` is valid, and not given
+    for a camera with one stream that publishes (what it publishes is enhanced at full rate)."""
     if "substream" in given and not cam.substream.strip():
         raise ConfigError(f"{where}.substream: empty (leave it out for a camera with one stream)")
-    for key in ("main", "idle_fps"):
-        if key in given and not cam.substream:
-            raise ConfigError(f"{where}.{key}: only for a camera with a substream (add substream = URL)")
+    if "main" in given and not cam.substream:
+        raise ConfigError(f"{where}.main: only for a camera with a substream (add substream = URL)")
     if cam.main not in MAIN_MODES:
         raise ConfigError(f"{where}.main: {cam.main!r} is not one of {', '.join(MAIN_MODES)}")
-    if not 0.1 <= cam.idle_fps <= MAX_FPS:
+    if cam.idle_fps is not None and not 0.1 <= cam.idle_fps <= MAX_FPS:
         raise ConfigError(f"{where}.idle_fps: must be 0.1-{MAX_FPS:g}, got {cam.idle_fps:g}")
+    if cam.idle_fps is not None and cam.publish and not cam.substream:
+        raise ConfigError(f"{where}.idle_fps: a camera that publishes is enhanced at full rate; leave it out")
 
 
 def check_source(where: str, source: str) -> None:

@@ -42,8 +42,8 @@ FORGET_S = 10.0  # a hub lets go of a camera's shared memory when the gateway ha
 def new_packets(ring: PacketRing, after: int, limit: int = PULL_BYTES) -> tuple[list[tuple], int, bool]:
     """The packets of ``ring`` after number ``after`` (at most ``limit`` bytes, at least one): a list of
     ``(data, pts, keyframe, decode time)``, the number of the last one, and whether some were lost (the
-    gateway fell so far behind that they were overwritten: it then gets the newest ones from the last
-    keyframe on, as far as the ring still holds them)."""
+    gateway fell so far behind that they were overwritten: it then goes on from the newest packet, and its
+    viewers from the next keyframe)."""
     out, size, lost = [], 0, False
     head = ring.head()
     seq = after + 1

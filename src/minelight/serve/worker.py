@@ -245,9 +245,9 @@ class CameraLoop:
     """A camera process's work: open the source, enhance and publish its frames, reconnect when it fails.
 
     ``stop`` is a :class:`StopSignal` (or an :class:`~minelight.serve.demand.OnDemand`); ``publisher`` an
-    optional :class:`~minelight.serve.publish.Publisher`. ``idle_fps`` > 0 (a substream): while no client
-    watches this stream, only that many frames per second are enhanced (the others are decoded and skipped,
-    not counted as dropped); 0: every frame, as the ``fps`` cap allows.
+    optional :class:`~minelight.serve.publish.Publisher`. ``idle_fps`` > 0 (a substream, or a camera given an
+    ``idle_fps``): while no client watches this stream, only that many frames per second are enhanced (the
+    others are decoded and skipped, not counted as dropped); 0: every frame, as the ``fps`` cap allows.
     """
 
     def __init__(self, cfg: CameraConfig, enhanced: FrameSlot, original: FrameSlot, stats: CameraStats,
@@ -449,7 +449,7 @@ def stream_loop(cfg: CameraConfig, blocks: StreamBlocks, stop, publisher=None, i
 def run_single(cfg: CameraConfig, blocks: StreamBlocks, stop: StopSignal, publisher=None) -> None:
     """A camera with one stream: its loop in this thread until ``stop``."""
     blocks.stats["running"] = 1
-    stream_loop(cfg, blocks, stop, publisher).run()
+    stream_loop(cfg, blocks, stop, publisher, idle_fps=cfg.idle_rate).run()
 
 
 def run_streams(cfg: CameraConfig, streams: dict[str, StreamBlocks], stop: StopSignal, publisher=None) -> None:
@@ -464,7 +464,7 @@ def run_streams(cfg: CameraConfig, streams: dict[str, StreamBlocks], stop: StopS
         def main_wanted() -> bool:
             return wanted(main_stats, time.monotonic(), MAIN_LINGER_S)
     main = stream_loop(configs["main"], streams["main"], OnDemand(stop, main_wanted), publisher)
-    sub = stream_loop(configs["sub"], streams["sub"], stop, idle_fps=cfg.idle_fps)
+    sub = stream_loop(configs["sub"], streams["sub"], stop, idle_fps=cfg.idle_rate)
     runners = [StreamRunner(sub, streams["sub"].stats, lambda: True, configs["sub"].name),
                StreamRunner(main, main_stats, main_wanted, configs["main"].name)]
     main_stats.state = "off"
