@@ -48,11 +48,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def camera_toml(path: Path, cameras: list[tuple[str, str, str]], method: str) -> Path:
-    """A config of ``(name, source, substream)`` cameras ("" substream: one stream)."""
+def camera_toml(path: Path, cameras: list[tuple[str, str, str]], method: str, extra: str = "") -> Path:
+    """A config of ``(name, source, substream)`` cameras ("" substream: one stream); ``extra``: TOML lines
+    added to every camera."""
     path.write_text('[server]\nport = 0\n' + "".join(
         f'[[cameras]]\nname = "{n}"\nsource = "{s}"\nmethod = "{method}"\ntransport = "udp"\n'
-        + (f'substream = "{sub}"\n' if sub else "") for n, s, sub in cameras))
+        + (f'substream = "{sub}"\n' if sub else "") + extra for n, s, sub in cameras))
     return path
 
 
@@ -130,15 +131,16 @@ def cpu_rows(clips: dict, tmp: Path, method: str, seconds: float) -> list[dict]:
                      and not server.camera("cam")["main_running"], 60)
     finally:
         server.stop()
-    config = camera_toml(tmp / "plain.toml", [("plain", clips["main"], "")], method)
-    server = ServeProcess(["--config", str(config)], tmp / "plain.log")
-    try:
-        wait_for(lambda: set(server.states().values()) == {"live"}, 180)
-        time.sleep(3.0)
-        rows.append({"what": "one stream only (720p), nobody watches: enhanced all the time",
-                     **row(measure(server, seconds)["plain"])})
-    finally:
-        server.stop()
+    for what, extra in (("one stream only (720p), nobody watches: enhanced all the time", ""),
+                        ("one stream only (720p) with idle_fps 0.5, nobody watches", "idle_fps = 0.5\n")):
+        config = camera_toml(tmp / "plain.toml", [("plain", clips["main"], "")], method, extra)
+        server = ServeProcess(["--config", str(config)], tmp / "plain.log")
+        try:
+            wait_for(lambda: set(server.states().values()) == {"live"}, 180)
+            time.sleep(3.0)
+            rows.append({"what": what, **row(measure(server, seconds)["plain"])})
+        finally:
+            server.stop()
     return rows
 
 

@@ -4,7 +4,7 @@
     python tools/render_docs.py --check    # exit 1 if any rendered text differs from the files
 
 Targets: docs/results.md (the whole file), and the text between ``<!-- NAME:start -->`` and
-``<!-- NAME:end -->`` in README.md (results), docs/ablations.md (ablations), docs/serve.md (substreams, frame_costs), docs/cluster.md (seam, fleet) and
+``<!-- NAME:end -->`` in README.md (results), docs/ablations.md (ablations), docs/serve.md (substreams, frame_costs), docs/cluster.md (seam, fleet, costs) and
 src/minelight/weights/MODEL_CARD.md (card). Every figure in those files comes from docs/results.json.
 """
 
@@ -315,6 +315,20 @@ def fleet(f: Figures) -> str:
                "frames lost (most, per camera)", "all back"], lost)])
 
 
+def camera_costs(f: Figures) -> str:
+    """docs/cluster.md: the measured rows of the cost per camera (benchmarks/substreams.py, its CPU part)."""
+    s = f.data["substreams"]
+    rows = []
+    for c in s["cpu"]:
+        fps = "; ".join(f"{name} {num(c[key], 1)} FPS" for name, key in (("substream", "sub_fps"), ("main", "main_fps"))
+                        if c[key])
+        cores = c["cpu_pct"] / 100
+        rows.append([f"`minelight serve`, one camera: {c['what']}", f"{num(c['cpu_pct'], 1)} % of one core ({fps})",
+                     f"**about {cores:.2g} core{'s' if cores > 1 else ''}**"])
+    return "\n".join([f"From `{f.run(s['run'])['command']}` ({machine(f, s['run'])}, method `{s['method']}`; "
+                      f"[serve.md](serve.md)).", "", table(["what", "measured", "per camera"], rows)])
+
+
 def frame_costs(f: Figures) -> str:
     """docs/serve.md: where a camera's frame time goes (benchmarks/frame_costs.py)."""
     d = f.data["frame_costs"]
@@ -339,6 +353,8 @@ def blocks(f: Figures) -> dict[Path, dict[str, str]]:
         out[ROOT / "docs" / "cluster.md"] = {"seam": seam(f)}
     if "fleet" in f.data:
         out.setdefault(ROOT / "docs" / "cluster.md", {})["fleet"] = fleet(f)
+    if "substreams" in f.data:
+        out.setdefault(ROOT / "docs" / "cluster.md", {})["costs"] = camera_costs(f)
     return out
 
 

@@ -31,7 +31,6 @@ from .demand import WANTED_FIELDS
 from .gateway import STREAMS
 from .shared import PacketRing, StreamBlocks, pid_alive, sweep_stale
 
-log = logging.getLogger("minelight.serve")
 
 GATEWAY_FIELDS = WANTED_FIELDS + ("keyframe_wanted_at",)  # counters the gateway's clients write (its clock)
 PULL_BYTES = 4 << 20  # packets handed over in one pull at most (bytes; the rest come with the next)
