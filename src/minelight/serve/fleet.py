@@ -37,6 +37,7 @@ PULL_EVERY_S = 0.02  # a node is pulled at most this often: each pull brings the
 WANT_POLL_S = 0.1  # how often a link looks for new wants while its pull waits (seconds)
 CALL_TIMEOUT_S = 1.5  # a pull unanswered this long after its wait counts as a failure: the cameras show as down
 RETRY_S = 0.5  # pause before a camera that could not be located is asked again (seconds)
+HUB_START_S = 60.0  # a node's new hub has this long to answer its first pull (it starts a Ray worker process)
 COUNTERS = ("frames_in", "frames_out", "dropped", "reconnects", "latency_sum", "jpeg_frames", "live_frames")
 _INDEX = {key: i for i, key in enumerate(CameraStats.FIELDS)}
 
@@ -166,6 +167,7 @@ class NodeLink:
         self.members: dict[str, tuple[Relay, dict]] = {}  # camera -> (its relay, CameraHost.where())
         self.changed = threading.Event()  # a camera joined: pull at once
         self.dead = False
+        self.answered = False  # the hub has answered a pull (before: it may still be starting)
 
     def join(self, relay: Relay, where: dict) -> None:
         with self.lock:
@@ -192,8 +194,9 @@ class NodeLink:
             ready, _ = ray.wait([ref], timeout=WANT_POLL_S)
             if ready:
                 return ray.get(ready[0]), sent
-            if time.monotonic() - sent > CALL_TIMEOUT_S + PULL_WAIT_S:
-                raise TimeoutError(f"no answer for {CALL_TIMEOUT_S + PULL_WAIT_S:g} s")
+            limit = CALL_TIMEOUT_S + PULL_WAIT_S if self.answered else HUB_START_S
+            if time.monotonic() - sent > limit:
+                raise TimeoutError(f"no answer for {limit:g} s")
             if self.changed.is_set() or max((r.wants() for r, _ in members.values()), default=0.0) > asked:
                 return None  # tell the node now (a pull changes nothing there but wants: nothing is lost)
         return None
@@ -222,7 +225,7 @@ class NodeLink:
             if got is None:
                 continue
             reply, sent = got
-            received = time.monotonic()
+            received, self.answered = time.monotonic(), True
             for name, news in reply["cameras"].items():
                 relay = members[name][0]
                 with self.lock:
@@ -271,8 +274,7 @@ class FleetGateway:
         for name, cam in self.cameras.items():
             c = cam.config
             self.actors[name] = host.options(num_cpus=c.cpus, num_gpus=c.gpus, max_restarts=-1, max_task_retries=0,
-                                             max_concurrency=2, scheduling_strategy="SPREAD",
-                                             name=f"minelight-camera-{name}").remote(c)
+                                             max_concurrency=2, scheduling_strategy="SPREAD").remote(c)
             self.relays[name] = Relay(cam)
             self.locate(name)
         self._thread(self._locate_loop, "minelight-locate")
@@ -316,7 +318,9 @@ class FleetGateway:
             for ref in ready:
                 name = refs[ref]
                 with self.lock:
-                    self.pending.pop(name, None)
+                    if self.pending.get(name) is not ref:  # asked again meanwhile: that answer decides
+                        continue
+                    del self.pending[name]
                 try:
                     where = ray.get(ref)
                 except Exception as err:  # noqa: BLE001 - its worker died before answering: ask again
