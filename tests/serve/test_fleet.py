@@ -20,6 +20,7 @@ from minelight.serve import fmp4  # noqa: E402
 from minelight.serve.shared import sweep_stale  # noqa: E402
 
 from ..raycluster import loopback_cluster  # noqa: E402
+from .browser import CHROMIUM, Chromium  # noqa: E402
 from .helpers import MjpegClient, ServeProcess, decode_jpeg, wait_for, write_clip  # noqa: E402
 
 
@@ -73,7 +74,7 @@ def _decoded(messages: list) -> int:
         return sum(1 for _ in container.decode(video=0))
 
 
-def test_each_camera_runs_on_a_node_of_the_cluster_and_the_gateway_serves_it(fleet):
+def test_each_camera_runs_on_a_node_of_the_cluster_and_the_gateway_serves_it(fleet, tmp_path):
     gateway, nodes, worker = fleet
     placed = _nodes(gateway)
     assert set(placed.values()) == {nodes.head_node.node_id, worker.node_id}  # spread over both nodes
@@ -92,6 +93,14 @@ def test_each_camera_runs_on_a_node_of_the_cluster_and_the_gateway_serves_it(fle
     assert [k for k, _ in fmp4.boxes(b"".join(m for m in messages[1:] if isinstance(m, bytes)))][:3] == [
         b"ftyp", b"moov", b"moof"]
     assert _decoded(messages[1:]) >= 15  # 12 FPS for 2.5 s, from a keyframe on
+    if CHROMIUM:  # the page says where each camera runs
+        browser = Chromium(gateway.url + "/", tmp_path / "chromium")
+        try:
+            nodes_shown = browser.wait("(n => n.length == 2 && n)([...document.querySelectorAll('.tile .node')]"
+                                       ".map(e => e.textContent))", 60)
+        finally:
+            browser.close()
+        assert all(text.startswith("on ") and "(127.0.0.2)" in text for text in nodes_shown)
     code, seconds = gateway.terminate(timeout=30)
     assert code == 0, gateway.log()[-2000:]
 
