@@ -394,8 +394,16 @@ def serve(config: Optional[Path] = typer.Option(None, "--config", help="TOML fil
     here = ray is None  # cameras on this machine: their memory must fit it
     cfg = (load_config(config, here) if config is not None
            else quick_config(list(source), host, port, list(token or ()), method, chroma, here))
+    if check and ray is not None:  # the cluster: do the cameras fit it?
+        from .cluster.local import alive_nodes, import_ray, ray_connection
+        from .serve.fleet import fit
+
+        with ray_connection(ray):
+            fits, line = fit(cfg.cameras, alive_nodes(import_ray()))
+        typer.echo(f"{config or 'quick start'}: valid; {line}")
+        raise typer.Exit(0 if fits else 1)
     if check:
-        typer.echo(f"{config or 'quick start'}: {summary(cfg) if here else f'{len(cfg.cameras)} camera(s), valid'}")
+        typer.echo(f"{config or 'quick start'}: {summary(cfg)}")
         return
     from .serve.server import serve as run_server
 

@@ -114,8 +114,6 @@ def test_serve_needs_config_or_source_and_check_validates(tmp_path, clips):
 def test_cameras_for_a_cluster_are_not_held_to_this_machines_memory():
     many = {"cameras": [_rtsp(i) for i in range(1000)]}
     assert len(config_from_dict(many, here=False).cameras) == 1000
-    result = runner.invoke(app, ["serve", "--source", "rtsp://10.0.0.1/s", "--check", "--ray", "auto"])
-    assert result.exit_code == 0 and "1 camera(s), valid" in result.output and "this machine" not in result.output
 
 
 def test_a_port_in_use_is_one_line(tmp_path, clips):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -101,6 +103,12 @@ def test_each_camera_runs_on_a_node_of_the_cluster_and_the_gateway_serves_it(fle
         finally:
             browser.close()
         assert all(text.startswith("on ") and "(127.0.0.2)" in text for text in nodes_shown)
+    (tmp_path / "check").mkdir()
+    config = _config(tmp_path / "check", {"a": str(tmp_path / "a.mp4")})
+    run = subprocess.run([sys.executable, "-m", "minelight.cli", "serve", "--config", config, "--check", "--ray",
+                          nodes.address], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr  # --check --ray: does the config fit the cluster?
+    assert "valid; 1 camera(s) reserve 0.5 CPUs of the cluster's 2 on 2 node(s); they still fit" in run.stdout
     code, seconds = gateway.terminate(timeout=30)
     assert code == 0, gateway.log()[-2000:]
 

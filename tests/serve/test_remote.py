@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from minelight.serve.config import CameraConfig
-from minelight.serve.fleet import NodeLink, Relay, clock_offset, counting_mask, merge_stats, unplaceable
+from minelight.serve.fleet import NodeLink, Relay, clock_offset, counting_mask, fit, merge_stats, unplaceable
 from minelight.serve.gateway import Camera
 from minelight.serve.remote import CameraHost, NodeHub, new_packets
 from minelight.serve.shared import CameraStats, PacketRing
@@ -87,6 +87,19 @@ def test_a_camera_that_needs_more_than_any_node_has_is_named():
     assert unplaceable([CameraConfig("big", "x", cpus=8)], nodes) == (
         "camera big needs 8 CPUs but the largest node of the cluster has 4")
     assert "needs 1 GPUs" in unplaceable([CameraConfig("g", "x", gpus=1)], nodes[:1])
+
+
+def test_fit_says_whether_the_cameras_fit_and_survive_the_loss_of_a_node():
+    nodes = [{"Resources": {"CPU": 4.0}}, {"Resources": {"CPU": 4.0}}, {"Resources": {"CPU": 2.0}}]
+    cams = [CameraConfig(f"c{i}", "x", cpus=1) for i in range(6)]
+    assert fit(cams, nodes) == (True, "6 camera(s) reserve 6 CPUs of the cluster's 10 on 3 node(s); they still fit "
+                                      "when any one node is lost")
+    ok, line = fit(cams + [CameraConfig("c6", "x", cpus=1)], nodes)
+    assert ok and line.endswith("losing the largest node would leave some without room")
+    ok, line = fit([CameraConfig(f"c{i}", "x", cpus=2) for i in range(6)], nodes)
+    assert not ok and line.endswith("they do not fit (the rest would wait for room)")
+    ok, line = fit([CameraConfig("g", "x", gpus=1)], nodes)
+    assert not ok and "needs 1 GPUs" in line
 
 
 def test_new_packets_go_on_from_the_last_had_and_restart_at_the_newest_after_a_loss():

@@ -82,6 +82,26 @@ def unplaceable(cameras: list[CameraConfig], nodes: list[dict]) -> str | None:
     return None
 
 
+def fit(cameras: list[CameraConfig], nodes: list[dict]) -> tuple[bool, str]:
+    """Whether the cameras fit the cluster's alive ``nodes`` (as ``ray.nodes()`` gives them), and one line
+    saying so: the CPUs and GPUs they reserve against the cluster's, and whether they still fit when the
+    largest node is lost (its cameras need room on the others)."""
+    problem = unplaceable(cameras, nodes)
+    if problem:
+        return False, problem
+    need = {res: sum(getattr(c, key) for c in cameras) for res, key in (("CPU", "cpus"), ("GPU", "gpus"))}
+    have = {res: sum(n["Resources"].get(res, 0.0) for n in nodes) for res in ("CPU", "GPU")}
+    largest = {res: max((n["Resources"].get(res, 0.0) for n in nodes), default=0.0) for res in ("CPU", "GPU")}
+    text = f"{len(cameras)} camera(s) reserve {need['CPU']:g} CPUs" + (f" and {need['GPU']:g} GPUs" if need["GPU"] else "")
+    text += f" of the cluster's {have['CPU']:g}" + (f" and {have['GPU']:g}" if need["GPU"] else "")
+    text += f" on {len(nodes)} node(s)"
+    if any(need[r] > have[r] for r in need):
+        return False, text + ": they do not fit (the rest would wait for room)"
+    spare = all(need[r] <= have[r] - largest[r] for r in need) and len(nodes) > 1
+    return True, text + ("; they still fit when any one node is lost" if spare else
+                         "; losing the largest node would leave some without room")
+
+
 class Relay:
     """Copies one camera's worker into the gateway's shared memory, pull by pull."""
 
@@ -267,9 +287,12 @@ class FleetGateway:
     def start(self) -> None:
         connection = self._stack.enter_context(ray_connection(self.address))
         ray = self.ray = import_ray()
-        problem = unplaceable(self.cfg.cameras, alive_nodes(ray))
+        nodes = alive_nodes(ray)
+        problem = unplaceable(self.cfg.cameras, nodes)
         if problem:
             raise ClusterError(problem)
+        fits, line = fit(self.cfg.cameras, nodes)
+        (log.info if fits else log.warning)("%s", line)
         host = ray.remote(CameraHost)
         for name, cam in self.cameras.items():
             c = cam.config
