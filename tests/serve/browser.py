@@ -52,20 +52,30 @@ class Chromium:
             raise
         self._id = 0
 
-    def evaluate(self, expression: str, timeout: float = 30.0):
-        """The value of a JavaScript expression in the page (awaited if it is a promise; JSON values only)."""
+    def call(self, method: str, params: dict, timeout: float = 30.0) -> dict:
+        """The result of one DevTools protocol command (e.g. ``Runtime.evaluate``)."""
         self._id += 1
-        self.ws.send(json.dumps({"id": self._id, "method": "Runtime.evaluate",
-                                 "params": {"expression": expression, "returnByValue": True, "awaitPromise": True}}))
+        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params}))
         deadline = time.monotonic() + timeout
         while True:
             message = json.loads(self.ws.recv(timeout=max(0.1, deadline - time.monotonic())))
             if message.get("id") == self._id:
-                result = message["result"]
-                if "exceptionDetails" in result:
-                    details = result["exceptionDetails"]
-                    raise RuntimeError(details.get("exception", {}).get("description") or details.get("text"))
-                return result["result"].get("value")
+                return message["result"]
+
+    def evaluate(self, expression: str, timeout: float = 30.0):
+        """The value of a JavaScript expression in the page (awaited if it is a promise; JSON values only)."""
+        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True},
+                           timeout)
+        if "exceptionDetails" in result:
+            details = result["exceptionDetails"]
+            raise RuntimeError(details.get("exception", {}).get("description") or details.get("text"))
+        return result["result"].get("value")
+
+    def screenshot(self) -> bytes:
+        """The page as it is shown now, as PNG."""
+        import base64
+
+        return base64.b64decode(self.call("Page.captureScreenshot", {"format": "png"})["data"])
 
     def wait(self, expression: str, timeout: float = 60.0, every: float = 0.5):
         """The value of ``expression`` once it is truthy (errors, e.g. before the page loaded, count as
