@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -130,5 +132,8 @@ def test_a_removed_node_brings_its_camera_back_on_the_node_left(fleet):
     assert after["frames_out"] >= before["frames_out"]  # counters carry on across the restart
     frames_then = after["frames_out"]
     wait_for(lambda: gateway.camera(lost)["frames_out"] > frames_then, 20, what="frames flowing again")
+    os.kill(after["pid"], signal.SIGKILL)  # its worker process dies (the node lives): Ray starts it again
+    wait_for(lambda: (c := gateway.camera(lost))["reconnects"] > after["reconnects"] and c["state"] == "live"
+             and c["pid"] != after["pid"], 60, what="the camera live again in a new worker")
     code, _ = gateway.terminate(timeout=30)
     assert code == 0, gateway.log()[-2000:]
