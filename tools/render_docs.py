@@ -4,7 +4,7 @@
     python tools/render_docs.py --check    # exit 1 if any rendered text differs from the files
 
 Targets: docs/results.md (the whole file), and the text between ``<!-- NAME:start -->`` and
-``<!-- NAME:end -->`` in README.md (results), docs/ablations.md (ablations), docs/serve.md (substreams, frame_costs), docs/cluster.md (seam, fleet, costs) and
+``<!-- NAME:end -->`` in README.md (results), docs/ablations.md (ablations), docs/serve.md (substreams, frame_costs, batching), docs/cluster.md (seam, fleet, costs) and
 src/minelight/weights/MODEL_CARD.md (card). Every figure in those files comes from docs/results.json.
 """
 
@@ -329,6 +329,21 @@ def camera_costs(f: Figures) -> str:
                       f"[serve.md](serve.md)).", "", table(["what", "measured", "per camera"], rows)])
 
 
+def batching(f: Figures) -> str:
+    """docs/serve.md: the fast network batched on a CPU (benchmarks/batching.py)."""
+    d = f.data["batching"]
+    r = f.run(d["run"])
+    batches = sorted({x["batch"] for x in d["rows"]})
+    rows = [[f"{threads} thread{'s' if threads > 1 else ''}"] + [
+        f"{num(x['ms_per_frame'], 2)} ({num(x['speedup'], 2)}×)" for b in batches
+        for x in d["rows"] if x["threads"] == threads and x["batch"] == b]
+        for threads in sorted({x["threads"] for x in d["rows"]})]
+    return "\n".join([f"`{r['command']}` ({r['date']}; {r['machine']}); {d['input']}; milliseconds per frame "
+                      f"(speed-up against batch 1). A batch's corrections differ from one frame at a time by at most "
+                      f"{d['max_difference']:g}.", "",
+                      table(["onnxruntime, CPU"] + [f"batch {b}" for b in batches], rows)])
+
+
 def frame_costs(f: Figures) -> str:
     """docs/serve.md: where a camera's frame time goes (benchmarks/frame_costs.py)."""
     d = f.data["frame_costs"]
@@ -349,6 +364,8 @@ def blocks(f: Figures) -> dict[Path, dict[str, str]]:
         out[ROOT / "docs" / "serve.md"] = {"substreams": substreams(f)}
     if "frame_costs" in f.data:
         out.setdefault(ROOT / "docs" / "serve.md", {})["frame_costs"] = frame_costs(f)
+    if "batching" in f.data:
+        out.setdefault(ROOT / "docs" / "serve.md", {})["batching"] = batching(f)
     if "segment_seam" in f.data:
         out[ROOT / "docs" / "cluster.md"] = {"seam": seam(f)}
     if "fleet" in f.data:
