@@ -172,3 +172,31 @@ def test_a_camera_whose_worker_exited_is_handed_back_as_lost(tmp_path):
         hub.close()
         for blocks in cam.streams.values():
             blocks.close()
+
+
+def test_a_camera_with_a_substream_runs_its_main_stream_on_the_worker_while_the_gateway_wants_it(tmp_path):
+    main = write_clip(tmp_path / "main.mp4", frames=24, size=(240, 320), fps=12)
+    sub = write_clip(tmp_path / "sub.mp4", frames=24, size=(120, 160), fps=12)
+    cfg = CameraConfig("d", str(main), method="clahe", substream=str(sub))
+    host, cam, hub = CameraHost(cfg), Camera.create(cfg), NodeHub()
+    relay = Relay(cam)
+    try:
+        with _linked(hub) as (link, lost):
+            link.join(relay, host.where())
+            wait_for(lambda: cam.streams["sub"].stats.state == "live", 30, every=0.05, what="the substream live")
+            assert cam.streams["main"].stats.state == "off" and not cam.streams["main"].stats["running"]
+            main_stats = cam.streams["main"].stats
+
+            def watch_main():  # the large view: its viewer asks for the main stream, again and again
+                main_stats["live_wanted_at"] = time.monotonic()
+                return main_stats["running"] and cam.streams["main"].live.head() > 3
+
+            wait_for(watch_main, 30, every=0.1, what="the main stream started on the worker and relayed")
+            assert host.streams["main"].stats["running"] == 1
+            assert cam.streams["main"].stats["width"] == 320 and cam.streams["sub"].stats["width"] == 160
+            assert not lost
+    finally:
+        host.stop()
+        hub.close()
+        for blocks in cam.streams.values():
+            blocks.close()
