@@ -40,7 +40,7 @@ from ..enhance.temporal import SmoothingConfig
 from ..io import is_image_path
 from ..video.segments import SEGMENT_SECONDS
 from ..video.streams import VIDEO_SUFFIXES, is_video_path, partial_path
-from .local import ClusterError, alive_nodes, import_ray, ray_connection
+from .local import ClusterError, alive_nodes, import_ray, pinned_to, ray_connection
 
 BATCH = 8  # most images in one task: a lost task costs little, a task's overhead (~ms) stays small
 
@@ -208,7 +208,6 @@ def _slots(nodes: list[dict], limit: int) -> list[str]:
 def _start_pool(ray, recipe: dict, mode: str, count: int):
     """An ActorPool of up to ``count`` ready workers, and their handles."""
     from ray.util import ActorPool
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     from .. import __version__
 
@@ -217,7 +216,7 @@ def _start_pool(ray, recipe: dict, mode: str, count: int):
         raise ClusterError("the Ray cluster has no CPUs")
     worker = ray.remote(EnhanceWorker)
     actors = [worker.options(num_cpus=0, max_restarts=-1, max_task_retries=-1,
-                             scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=True)).remote(recipe, mode)
+                             scheduling_strategy=pinned_to(node, soft=True)).remote(recipe, mode)
               for node in slots]
     try:
         versions = set(ray.get([a.ready.remote() for a in actors]))

@@ -73,11 +73,12 @@ def node_of_this_process() -> dict:
             "host": socket.gethostname()}
 
 
-def pinned_to(node_id: str):
-    """The scheduling strategy that runs an actor on node ``node_id`` (hex) and nowhere else."""
+def pinned_to(node_id: str, soft: bool = False):
+    """The scheduling strategy that runs an actor on node ``node_id`` (hex): there and nowhere else, or with
+    ``soft``, there while the node lives and elsewhere after (a restarted actor finds a place)."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    return NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)
+    return NodeAffinitySchedulingStrategy(node_id=node_id, soft=soft)
 
 
 def running_cluster() -> str | None:

@@ -16,6 +16,7 @@ and so does the numbering of its H.264 packets, so viewers keep playing from the
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -42,12 +43,14 @@ COUNTERS = ("frames_in", "frames_out", "dropped", "reconnects", "latency_sum", "
 _INDEX = {key: i for i, key in enumerate(CameraStats.FIELDS)}
 
 
+@functools.lru_cache(maxsize=4)
 def counting_mask(size: int) -> np.ndarray:
     """Which entries of a :class:`CameraStats` array of ``size`` values are counters (they add up across a
-    worker's restarts): :data:`COUNTERS` and the latency histogram."""
+    worker's restarts): :data:`COUNTERS` and the latency histogram. Made once per size (read only)."""
     mask = np.zeros(size, bool)
     mask[[_INDEX[k] for k in COUNTERS]] = True
     mask[len(CameraStats.FIELDS):] = True
+    mask.flags.writeable = False
     return mask
 
 
@@ -127,10 +130,9 @@ class Relay:
         self.epoch = reply["epoch"]
         self.offset = clock_offset(sent, received, reply["now"], reply.get("waited", 0.0))
         self.had = {kind: {"after": 0, "enhanced": 0, "original": 0} for kind in self.cam.streams}
-        mask = None
         for kind, blocks in self.cam.streams.items():
-            mask = counting_mask(len(blocks.stats.values)) if mask is None else mask
-            self.base[kind] = np.where(mask, blocks.stats.values, 0.0)
+            values = blocks.stats.values
+            self.base[kind] = np.where(counting_mask(len(values)), values, 0.0)
         if restarted:
             self.base["sub" if "sub" in self.base else "main"][_INDEX["reconnects"]] += 1
         node = reply["node"]
