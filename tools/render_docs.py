@@ -356,22 +356,22 @@ def frame_costs(f: Figures) -> str:
                              "H.264 encode", "sum", "network's share"], rows)])
 
 
+# blocks rendered where their figures are in results.json: (results.json key, file, block name, renderer)
+OPTIONAL_BLOCKS = (("substreams", ROOT / "docs" / "serve.md", "substreams", substreams),
+                   ("frame_costs", ROOT / "docs" / "serve.md", "frame_costs", frame_costs),
+                   ("batching", ROOT / "docs" / "serve.md", "batching", batching),
+                   ("segment_seam", ROOT / "docs" / "cluster.md", "seam", seam),
+                   ("fleet", ROOT / "docs" / "cluster.md", "fleet", fleet),
+                   ("substreams", ROOT / "docs" / "cluster.md", "costs", camera_costs))
+
+
 def blocks(f: Figures) -> dict[Path, dict[str, str]]:
     out = {ROOT / "README.md": {"results": headline(f)},
            ROOT / "docs" / "ablations.md": {"ablations": ablations(f)},
            ROOT / "src" / "minelight" / "weights" / "MODEL_CARD.md": {"card": card(f)}}
-    if "substreams" in f.data:
-        out[ROOT / "docs" / "serve.md"] = {"substreams": substreams(f)}
-    if "frame_costs" in f.data:
-        out.setdefault(ROOT / "docs" / "serve.md", {})["frame_costs"] = frame_costs(f)
-    if "batching" in f.data:
-        out.setdefault(ROOT / "docs" / "serve.md", {})["batching"] = batching(f)
-    if "segment_seam" in f.data:
-        out[ROOT / "docs" / "cluster.md"] = {"seam": seam(f)}
-    if "fleet" in f.data:
-        out.setdefault(ROOT / "docs" / "cluster.md", {})["fleet"] = fleet(f)
-    if "substreams" in f.data:
-        out.setdefault(ROOT / "docs" / "cluster.md", {})["costs"] = camera_costs(f)
+    for key, path, name, render in OPTIONAL_BLOCKS:
+        if key in f.data:
+            out.setdefault(path, {})[name] = render(f)
     return out
 
 
