@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -45,18 +46,37 @@ class _Ray:
         return ref
 
 
+@dataclass
+class _Node:
+    """A camera's worker, its node's hub, the gateway's camera and relay, and a link pulling in a thread."""
+
+    host: CameraHost
+    cam: Camera
+    hub: NodeHub
+    relay: Relay
+    link: NodeLink
+    lost: list  # (camera, why) handed back by the link
+
+
 @contextlib.contextmanager
-def _linked(hub: NodeHub):
-    """A :class:`NodeLink` to ``hub`` pulling in a thread; yields ``(link, lost)`` (lost: ``[(name, why)]``)."""
+def _on_node(cfg: CameraConfig):
+    """A :class:`_Node` for camera ``cfg`` (nothing joined to the link yet); all of it stopped and freed after
+    (``host``: the worker then in place)."""
     lost, closing = [], threading.Event()
-    link = NodeLink("n" * 56, _Hub(hub), lambda name, why: lost.append((name, why)))
-    thread = threading.Thread(target=link.run, args=(_Ray, closing.is_set), daemon=True)
+    cam, hub = Camera.create(cfg), NodeHub()
+    node = _Node(CameraHost(cfg), cam, hub, Relay(cam),
+                 NodeLink("n" * 56, _Hub(hub), lambda name, why: lost.append((name, why))), lost)
+    thread = threading.Thread(target=node.link.run, args=(_Ray, closing.is_set), daemon=True)
     thread.start()
     try:
-        yield link, lost
+        yield node
     finally:
         closing.set()
         thread.join(5)
+        node.host.stop()
+        hub.close()
+        for blocks in cam.streams.values():
+            blocks.close()
 
 
 def test_clock_offset_takes_the_midpoint_of_the_call_less_the_remote_wait():
@@ -119,84 +139,62 @@ def test_new_packets_go_on_from_the_last_had_and_restart_at_the_newest_after_a_l
 
 
 def test_a_node_link_brings_a_workers_frames_counters_and_live_view_into_the_gateways_memory(tmp_path):
-    clip = write_clip(tmp_path / "a.mp4", frames=24, fps=12)
-    cfg = CameraConfig("a", str(clip), method="clahe")
-    host, cam, hub = CameraHost(cfg), Camera.create(cfg), NodeHub()
-    relay = Relay(cam)
-    try:
-        with _linked(hub) as (link, lost):
-            link.join(relay, host.where())
-            wait_for(lambda: relay.epoch == host.epoch, 30, every=0.05, what="the first pull")
-            assert cam.node["host"]
-            stats = cam.streams["main"].stats
-            stats["enhanced_wanted_at"] = stats["live_wanted_at"] = time.monotonic()  # an MJPEG client, a viewer
-            wait_for(lambda: cam.streams["main"].enhanced.read() and cam.streams["main"].live.head() > 3, 30,
-                     every=0.05, what="JPEG frames and H.264 packets relayed")
-            seq, decoded_at, data = cam.streams["main"].enhanced.read()
-            assert decode_jpeg(data).shape == (120, 160, 3)
-            assert abs(decoded_at - time.monotonic()) < 5  # on the gateway's clock
-            assert stats.state == "live" and stats["frames_out"] > 0
-            assert stats["live_wanted_at"] > 0  # the gateway's own field, not overwritten by the worker's
-            assert host.streams["main"].stats["enhanced_wanted_at"] > 0  # the want reached the worker
-            frames = stats["frames_out"]
-            link.leave("a")
-            relay.down("the node is gone")
-            assert stats.state == "reconnecting"
-            host.stop()
-            host = CameraHost(cfg)  # Ray starts it again: a new epoch, fresh counts and packet numbers
-            head = cam.streams["main"].live.head()
-            stats["live_wanted_at"] = time.monotonic()
-            link.join(relay, host.where())
-            wait_for(lambda: stats.state == "live" and relay.epoch == host.epoch, 30, every=0.05, what="live again")
-            assert stats["reconnects"] >= 1 and stats["frames_out"] >= frames
-            wait_for(lambda: cam.streams["main"].live.head() > head, 30, every=0.05, what="packet numbers going on")
-            assert not lost
-    finally:
-        host.stop()
-        hub.close()
-        for blocks in cam.streams.values():
-            blocks.close()
+    cfg = CameraConfig("a", str(write_clip(tmp_path / "a.mp4", frames=24, fps=12)), method="clahe")
+    with _on_node(cfg) as node:
+        cam, relay, link = node.cam, node.relay, node.link
+        link.join(relay, node.host.where())
+        wait_for(lambda: relay.epoch == node.host.epoch, 30, every=0.05, what="the first pull")
+        assert cam.node["host"]
+        stats = cam.streams["main"].stats
+        stats["enhanced_wanted_at"] = stats["live_wanted_at"] = time.monotonic()  # an MJPEG client, a viewer
+        wait_for(lambda: cam.streams["main"].enhanced.read() and cam.streams["main"].live.head() > 3, 30,
+                 every=0.05, what="JPEG frames and H.264 packets relayed")
+        seq, decoded_at, data = cam.streams["main"].enhanced.read()
+        assert decode_jpeg(data).shape == (120, 160, 3)
+        assert abs(decoded_at - time.monotonic()) < 5  # on the gateway's clock
+        assert stats.state == "live" and stats["frames_out"] > 0
+        assert stats["live_wanted_at"] > 0  # the gateway's own field, not overwritten by the worker's
+        assert node.host.streams["main"].stats["enhanced_wanted_at"] > 0  # the want reached the worker
+        frames = stats["frames_out"]
+        link.leave("a")
+        relay.down("the node is gone")
+        assert stats.state == "reconnecting"
+        node.host.stop()
+        node.host = CameraHost(cfg)  # Ray starts it again: a new epoch, fresh counts and packet numbers
+        head = cam.streams["main"].live.head()
+        stats["live_wanted_at"] = time.monotonic()
+        link.join(relay, node.host.where())
+        wait_for(lambda: stats.state == "live" and relay.epoch == node.host.epoch, 30, every=0.05, what="live again")
+        assert stats["reconnects"] >= 1 and stats["frames_out"] >= frames
+        wait_for(lambda: cam.streams["main"].live.head() > head, 30, every=0.05, what="packet numbers going on")
+        assert not node.lost
 
 
 def test_a_camera_whose_worker_exited_is_handed_back_as_lost(tmp_path):
     cfg = CameraConfig("a", str(write_clip(tmp_path / "a.mp4", frames=12, fps=12)), method="clahe")
-    host, cam, hub = CameraHost(cfg), Camera.create(cfg), NodeHub()
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    try:
-        with _linked(hub) as (link, lost):
-            link.join(Relay(cam), host.where() | {"pid": int(gone.stdout)})  # as if run by that ended process
-            wait_for(lambda: lost, 10, every=0.05, what="the camera handed back")
-        assert lost == [("a", "its worker exited")] and not link.members
-    finally:
-        host.stop()
-        hub.close()
-        for blocks in cam.streams.values():
-            blocks.close()
+    with _on_node(cfg) as node:
+        node.link.join(node.relay, node.host.where() | {"pid": int(gone.stdout)})  # as if run by that ended process
+        wait_for(lambda: node.lost, 10, every=0.05, what="the camera handed back")
+        assert node.lost == [("a", "its worker exited")] and not node.link.members
 
 
 def test_a_camera_with_a_substream_runs_its_main_stream_on_the_worker_while_the_gateway_wants_it(tmp_path):
     main = write_clip(tmp_path / "main.mp4", frames=24, size=(240, 320), fps=12)
     sub = write_clip(tmp_path / "sub.mp4", frames=24, size=(120, 160), fps=12)
     cfg = CameraConfig("d", str(main), method="clahe", substream=str(sub))
-    host, cam, hub = CameraHost(cfg), Camera.create(cfg), NodeHub()
-    relay = Relay(cam)
-    try:
-        with _linked(hub) as (link, lost):
-            link.join(relay, host.where())
-            wait_for(lambda: cam.streams["sub"].stats.state == "live", 30, every=0.05, what="the substream live")
-            assert cam.streams["main"].stats.state == "off" and not cam.streams["main"].stats["running"]
-            main_stats = cam.streams["main"].stats
+    with _on_node(cfg) as node:
+        cam = node.cam
+        node.link.join(node.relay, node.host.where())
+        wait_for(lambda: cam.streams["sub"].stats.state == "live", 30, every=0.05, what="the substream live")
+        assert cam.streams["main"].stats.state == "off" and not cam.streams["main"].stats["running"]
+        main_stats = cam.streams["main"].stats
 
-            def watch_main():  # the large view: its viewer asks for the main stream, again and again
-                main_stats["live_wanted_at"] = time.monotonic()
-                return main_stats["running"] and cam.streams["main"].live.head() > 3
+        def watch_main():  # the large view: its viewer asks for the main stream, again and again
+            main_stats["live_wanted_at"] = time.monotonic()
+            return main_stats["running"] and cam.streams["main"].live.head() > 3
 
-            wait_for(watch_main, 30, every=0.1, what="the main stream started on the worker and relayed")
-            assert host.streams["main"].stats["running"] == 1
-            assert cam.streams["main"].stats["width"] == 320 and cam.streams["sub"].stats["width"] == 160
-            assert not lost
-    finally:
-        host.stop()
-        hub.close()
-        for blocks in cam.streams.values():
-            blocks.close()
+        wait_for(watch_main, 30, every=0.1, what="the main stream started on the worker and relayed")
+        assert node.host.streams["main"].stats["running"] == 1
+        assert cam.streams["main"].stats["width"] == 320 and cam.streams["sub"].stats["width"] == 160
+        assert not node.lost
