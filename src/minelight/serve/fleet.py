@@ -74,11 +74,21 @@ def merge_stats(local: np.ndarray, remote: list[float], base: np.ndarray, offset
     local[:] = merged
 
 
+RESOURCES = (("CPU", "cpus"), ("GPU", "gpus"))  # Ray's resource, and the camera field that reserves it
+
+
+def node_resources(nodes: list[dict]) -> tuple[dict[str, float], dict[str, float]]:
+    """CPUs and GPUs of the alive ``nodes`` (as ``ray.nodes()`` gives them): in all, and of the largest node."""
+    have = {res: [n["Resources"].get(res, 0.0) for n in nodes] for res, _ in RESOURCES}
+    return {res: sum(v) for res, v in have.items()}, {res: max(v, default=0.0) for res, v in have.items()}
+
+
 def unplaceable(cameras: list[CameraConfig], nodes: list[dict]) -> str | None:
     """A one-line reason when a camera asks for more CPUs or GPUs than any one alive node has, else None."""
-    most = {res: max((n["Resources"].get(res, 0.0) for n in nodes), default=0.0) for res in ("CPU", "GPU")}
+    most = node_resources(nodes)[1]
     for cam in cameras:
-        for res, need in (("CPU", cam.cpus), ("GPU", cam.gpus)):
+        for res, key in RESOURCES:
+            need = getattr(cam, key)
             if need > most[res]:
                 return (f"camera {cam.name} needs {need:g} {res}s but the largest node of the cluster has "
                         f"{most[res]:g}")
@@ -92,10 +102,10 @@ def fit(cameras: list[CameraConfig], nodes: list[dict]) -> tuple[bool, str]:
     problem = unplaceable(cameras, nodes)
     if problem:
         return False, problem
-    need = {res: sum(getattr(c, key) for c in cameras) for res, key in (("CPU", "cpus"), ("GPU", "gpus"))}
-    have = {res: sum(n["Resources"].get(res, 0.0) for n in nodes) for res in ("CPU", "GPU")}
-    largest = {res: max((n["Resources"].get(res, 0.0) for n in nodes), default=0.0) for res in ("CPU", "GPU")}
-    text = f"{len(cameras)} camera(s) reserve {need['CPU']:g} CPUs" + (f" and {need['GPU']:g} GPUs" if need["GPU"] else "")
+    need = {res: sum(getattr(c, key) for c in cameras) for res, key in RESOURCES}
+    have, largest = node_resources(nodes)
+    text = f"{len(cameras)} camera(s) reserve {need['CPU']:g} CPUs"
+    text += f" and {need['GPU']:g} GPUs" if need["GPU"] else ""
     text += f" of the cluster's {have['CPU']:g}" + (f" and {have['GPU']:g}" if need["GPU"] else "")
     text += f" on {len(nodes)} node(s)"
     if any(need[r] > have[r] for r in need):
