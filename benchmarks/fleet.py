@@ -38,6 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' real parts: server, clients, clips
 
+from tests.raycluster import loopback_cluster  # noqa: E402
 from tests.serve.helpers import ServeProcess, wait_for, write_clip  # noqa: E402
 
 from machine import machine  # noqa: E402
@@ -45,48 +46,31 @@ from substreams import Viewer, cpu_seconds  # noqa: E402
 
 RUN = "fleet"
 COMMAND = "python benchmarks/fleet.py --cameras 8 --size 320x180 --write docs/results.json"
-LOOPBACK = "127.0.0.2"
 FPS = 25
 FAST_CHECKS = {"RAY_health_check_period_ms": "1000", "RAY_health_check_timeout_ms": "1000",
                "RAY_health_check_failure_threshold": "3"}
 
 
-class LoopbackCluster:
-    """A head and one worker node on 127.0.0.2 in a private Ray folder (``extra_env``: for their processes)."""
+def freeze(node) -> list[int]:
+    """SIGSTOP a Ray node's processes (``ray.cluster_utils`` node) and their children (its camera workers);
+    returns their ids (SIGKILL them afterwards: a frozen node is not stopped by the cluster's shutdown)."""
+    pids = [p.process.pid for procs in node.all_processes.values() for p in procs]
+    pids += [c for p in pids for c in _children(p)]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGSTOP)
+        except ProcessLookupError:
+            pass
+    return pids
 
-    def __init__(self, cpus: int, extra_env: dict[str, str] | None = None):
-        from ray.cluster_utils import Cluster
 
-        self.folder = tempfile.mkdtemp(prefix="mlray")
-        self.saved = dict(os.environ)
-        os.environ.update(RAY_TMPDIR=self.folder, RAY_USAGE_STATS_ENABLED="0", **(extra_env or {}))
-        os.environ.pop("RAY_ADDRESS", None)
-        self.nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": cpus, "node_ip_address": LOOPBACK,
-                                                                   "include_dashboard": False})
-        self.worker = self.nodes.add_node(num_cpus=cpus, node_ip_address=LOOPBACK)
-        self.nodes.wait_for_nodes()
-
-    def freeze_worker(self) -> None:
-        """SIGSTOP the worker node's Ray processes and their children (its camera workers)."""
-        pids = [p.process.pid for procs in self.worker.all_processes.values() for p in procs]
-        for pid in pids + [c for p in pids for c in _children(p)]:
+def kill(pids: list[int]) -> None:
+    for pid in pids:
+        for sig in (signal.SIGKILL, signal.SIGCONT):
             try:
-                os.kill(pid, signal.SIGSTOP)
+                os.kill(pid, sig)
             except ProcessLookupError:
                 pass
-        self.frozen = pids + [c for p in pids for c in _children(p)]
-
-    def close(self) -> None:
-        for pid in getattr(self, "frozen", []):
-            for sig in (signal.SIGKILL, signal.SIGCONT):
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-        self.nodes.shutdown()
-        os.environ.clear()
-        os.environ.update(self.saved)
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _children(pid: int) -> list[int]:
@@ -128,16 +112,17 @@ def gateway_cpu(server: ServeProcess, names: list[str], seconds: float) -> dict:
     return out
 
 
-def failover(server: ServeProcess, cluster: LoopbackCluster, how: str) -> dict:
-    """Lose the worker node (``killed`` or ``frozen``); seconds until each of its cameras publishes again."""
+def failover(server: ServeProcess, nodes, worker, how: str, frozen: list[int]) -> dict:
+    """Lose the ``worker`` node of ``nodes`` (``killed``, or ``frozen``: its process ids go into ``frozen``);
+    seconds until each of its cameras publishes again."""
     cams = server.json("/api/cameras")
-    lost = [c["name"] for c in cams if c["node"]["id"] == cluster.worker.node_id]
+    lost = [c["name"] for c in cams if c["node"]["id"] == worker.node_id]
     frames = {c["name"]: c["frames_out"] for c in cams}
     t0 = time.monotonic()
     if how == "killed":
-        cluster.nodes.remove_node(cluster.worker)
+        nodes.remove_node(worker)
     else:
-        cluster.freeze_worker()
+        frozen += freeze(worker)
     back: dict[str, float] = {}
     seen_down: dict[str, float] = {}
     while len(back) < len(lost) and time.monotonic() - t0 < 120:
@@ -146,7 +131,7 @@ def failover(server: ServeProcess, cluster: LoopbackCluster, how: str) -> dict:
             if n in lost and n not in back:
                 if c["state"] != "live" and n not in seen_down:
                     seen_down[n] = time.monotonic() - t0
-                moved = c["node"]["id"] != cluster.worker.node_id
+                moved = c["node"]["id"] != worker.node_id
                 if moved and c["state"] == "live" and c["frames_out"] > frames[n]:
                     back[n] = time.monotonic() - t0
         time.sleep(0.05)
@@ -157,22 +142,23 @@ def failover(server: ServeProcess, cluster: LoopbackCluster, how: str) -> dict:
 
 
 def run_case(clips, tmp, method, how, extra_env, cpus, seconds=0.0, names=None) -> dict:
-    cluster = LoopbackCluster(cpus, extra_env)
-    try:
-        server = ServeProcess(["--config", str(config(tmp, clips, method, cpus / len(clips))), "--ray",
-                               cluster.nodes.address],
-                              tmp / f"serve-{how}.log", startup_s=120)
+    frozen: list[int] = []
+    with loopback_cluster(cpus, (cpus,), extra_env) as (nodes, workers, _):
         try:
-            wait_for(lambda: all(c["state"] == "live" for c in server.json("/api/cameras")), 120, what="cameras live")
-            out = {"cpu": gateway_cpu(server, names, seconds)} if seconds else {}
-            if seconds:
-                print("fleet cpu", json.dumps(out["cpu"]), flush=True)
-            out["failover"] = failover(server, cluster, how)
-            return out
+            server = ServeProcess(["--config", str(config(tmp, clips, method, cpus / len(clips))), "--ray",
+                                   nodes.address], tmp / f"serve-{how}.log", startup_s=120)
+            try:
+                wait_for(lambda: all(c["state"] == "live" for c in server.json("/api/cameras")), 120,
+                         what="cameras live")
+                out = {"cpu": gateway_cpu(server, names, seconds)} if seconds else {}
+                if seconds:
+                    print("fleet cpu", json.dumps(out["cpu"]), flush=True)
+                out["failover"] = failover(server, nodes, workers[0], how, frozen)
+                return out
+            finally:
+                server.stop()
         finally:
-            server.stop()
-    finally:
-        cluster.close()
+            kill(frozen)
 
 
 def local_cpu(clips, tmp, method, seconds, names) -> dict:

@@ -36,14 +36,16 @@ def ray_processes(folder: str) -> list[int]:
 
 
 @contextlib.contextmanager
-def loopback_cluster(head_cpus: float = 1, worker_cpus: tuple[float, ...] = (1,)):
-    """``(cluster, its worker nodes, the environment that points Ray at it)``; everything stopped after."""
+def loopback_cluster(head_cpus: float = 1, worker_cpus: tuple[float, ...] = (1,), extra_env: dict | None = None):
+    """``(cluster, its worker nodes, the environment that points Ray at it)``; everything stopped after.
+    ``extra_env``: variables for the cluster's processes (e.g. Ray's ``RAY_health_check_*`` settings)."""
     from ray.cluster_utils import Cluster
 
     folder = tempfile.mkdtemp(prefix="mlray")  # short: Ray's socket paths live under it
     env = private_ray_env(folder)
-    saved = {k: os.environ.get(k) for k in ("RAY_TMPDIR", "RAY_USAGE_STATS_ENABLED", "RAY_ADDRESS")}
-    os.environ.update(RAY_TMPDIR=folder, RAY_USAGE_STATS_ENABLED="0")
+    extra_env = extra_env or {}
+    saved = {k: os.environ.get(k) for k in ("RAY_TMPDIR", "RAY_USAGE_STATS_ENABLED", "RAY_ADDRESS", *extra_env)}
+    os.environ.update(RAY_TMPDIR=folder, RAY_USAGE_STATS_ENABLED="0", **extra_env)
     os.environ.pop("RAY_ADDRESS", None)
     nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": head_cpus, "node_ip_address": LOOPBACK,
                                                           "include_dashboard": False})

@@ -160,5 +160,6 @@ def test_redact_hides_secret_query_parameters_like_user_and_password():
     assert redact("rtsp://host/x?user=admin&password=hunter2") == "rtsp://host/x?user=***&password=***"
     assert redact("http://h/v.mjpg?PWD=a;token=b&res=720#sig=c") == "http://h/v.mjpg?PWD=***;token=***&res=720#sig=***"
     assert redact("rtsp://u:p@h/s?passwd=x&apikey=y") == "rtsp://***@h/s?passwd=***&apikey=***"
+    assert redact("http://h/cgi?sessionid=9f3a&ch=1") == "http://h/cgi?sessionid=***&ch=1"  # a login's id
     assert redact("http://[::1/x?password=p") == "http://[::1/x?password=***"  # unparsable: redacted anyway
     assert redact("rtsp://10.0.0.1/s?channel=1") == "rtsp://10.0.0.1/s?channel=1"
