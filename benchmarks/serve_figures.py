@@ -14,12 +14,11 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' real parts: server, browser
 
-from tests.serve.browser import CHROMIUM, Chromium  # noqa: E402
+from tests.serve.browser import CHROMIUM, screenshot_when  # noqa: E402
 from tests.serve.helpers import ServeProcess, wait_for  # noqa: E402
 
 CLIPS = Path(__file__).resolve().parents[1] / "examples" / "clips"
@@ -43,13 +42,9 @@ def main() -> None:
             wait_for(lambda: set(server.states().values()) == {"live"}, 90, what="the demo cameras live")
             args.out.mkdir(parents=True, exist_ok=True)
             for name, (path, size, playing) in SHOTS.items():
-                browser = Chromium(server.url + path, Path(tmp) / "chromium", size=size)
-                try:
-                    browser.wait(playing, 90)
-                    time.sleep(3.0)  # a few seconds of the temporal steps, as a viewer would see
-                    (args.out / name).write_bytes(browser.screenshot())
-                finally:
-                    browser.close()
+                # 3 s more: a few seconds of the temporal steps, as a viewer would see
+                png = screenshot_when(server.url + path, Path(tmp) / "chromium", playing, size, settle_s=3.0)
+                (args.out / name).write_bytes(png)
                 print(f"wrote {args.out / name}")
         finally:
             server.stop()

@@ -100,3 +100,16 @@ class Chromium:
             os.killpg(self.proc.pid, signal.SIGKILL)  # its helpers (renderer, GPU, zygote), if any are left
         except ProcessLookupError:
             pass
+
+
+def screenshot_when(url: str, profile: Path, ready: str, size: tuple[int, int] = (1300, 700),
+                    settle_s: float = 1.0, timeout: float = 90.0) -> bytes:
+    """A PNG of ``url`` in headless Chromium, in real time (so that H.264 plays), taken ``settle_s`` seconds
+    after the JavaScript expression ``ready`` first holds."""
+    browser = Chromium(url, profile, size=size)
+    try:
+        browser.wait(ready, timeout)
+        time.sleep(settle_s)
+        return browser.screenshot()
+    finally:
+        browser.close()

@@ -1,12 +1,10 @@
 """The page in a real browser: headless Chromium shows live, non-black enhanced frames of two cameras."""
 
-import time
-
 import cv2
 import numpy as np
 import pytest
 
-from .browser import CHROMIUM, Chromium
+from .browser import CHROMIUM, screenshot_when
 from .helpers import ServeProcess, wait_for, write_clip
 
 TILES_PLAYING = ("typeof minelightTiles === 'function' && minelightTiles().length == 2 "
@@ -16,15 +14,8 @@ LARGE_SHOWN = ("typeof minelightLarge === 'function' "
 
 
 def screenshot(url: str, profile, ready: str, size=(1300, 700)) -> np.ndarray:
-    """Headless Chromium's picture of ``url`` (in real time, so that H.264 plays) once the JavaScript
-    expression ``ready`` holds and a second more has passed, as uint8 RGB."""
-    browser = Chromium(url, profile, size=size)
-    try:
-        browser.wait(ready, 90)
-        time.sleep(1.0)
-        png = browser.screenshot()
-    finally:
-        browser.close()
+    """Headless Chromium's picture of ``url`` once ``ready`` holds and a second more has passed, uint8 RGB."""
+    png = screenshot_when(url, profile, ready, size)
     return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
 
 
