@@ -6,9 +6,10 @@ several cameras on a GPU could save at most.
 For a dark noisy H.264 clip at 1280x720 (a main stream) and at 640x360 (a substream), each frame goes through
 what a `minelight serve` camera does with ``-m fast`` (temporal denoising on): decode (PyAV), prepare (the
 views and the denoiser, :meth:`Enhancer.prepare_frame`), the network (the ONNX graph on its low-resolution
-view, timed inside), the full-resolution finish (the luma path), and the H.264 live-view encode (libx264,
-ultrafast, zerolatency, as :mod:`minelight.serve.live`). Milliseconds per frame are medians over
-``--frames`` frames after ``--warmup``, one thread, in one process; the shares are of the sum.
+view, timed inside), the full-resolution finish (the luma path), and the H.264 live-view encode (the live
+view's own encoder, :func:`minelight.serve.live.live_codec`). Milliseconds per frame are medians over
+``--frames`` frames after ``--warmup``, the enhancement on one thread (the encoder with its own, as in
+serve), in one process; the shares are of the sum.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import sys
 import tempfile
 import time
 from datetime import date
-from fractions import Fraction
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' clip maker
@@ -46,23 +46,14 @@ class TimedRunner:
         return out
 
 
-def h264_encoder(width: int, height: int):
-    import av
-
-    codec = av.CodecContext.create("libx264", "w")
-    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
-    codec.time_base, codec.framerate = Fraction(1, 25), Fraction(25)
-    codec.options = {"preset": "ultrafast", "tune": "zerolatency"}
-    codec.thread_count = 1
-    return codec
-
-
 def stage_costs(clip: Path, frames: int, warmup: int) -> dict:
     """Median ms per frame of each stage (see the module docstring)."""
     import av
 
     from minelight.enhance.enhancer import Enhancer
     from minelight.enhance.recipes import resolve
+    from minelight.serve.fmp4 import TIMESCALE
+    from minelight.serve.live import live_codec
 
     enhancer = Enhancer.from_resolved(resolve("fast", "serve"), threads=1)
     timed = enhancer.runner = TimedRunner(enhancer.runner)
@@ -82,8 +73,10 @@ def stage_costs(clip: Path, frames: int, warmup: int) -> dict:
             out = finish()
             t3 = time.perf_counter()
             if encoder is None:
-                encoder = h264_encoder(out.shape[1], out.shape[0])
-            packets = encoder.encode(av.VideoFrame.from_ndarray(out, format="rgb24").reformat(format="yuv420p"))
+                encoder = live_codec(out.shape[1], out.shape[0], 25)
+            picture = av.VideoFrame.from_ndarray(out, format="rgb24").reformat(format="yuv420p")
+            picture.pts = i * TIMESCALE // 25  # the encoder's clock: fmp4.TIMESCALE ticks, 25 FPS
+            packets = encoder.encode(picture)
             t4 = time.perf_counter()
             if i >= warmup:
                 network = timed.seconds[-1]
@@ -114,8 +107,9 @@ def main() -> None:
         data["runs"][RUN] = {"date": str(date.today()), "machine": machine("onnxruntime CPU, one thread"),
                              "command": COMMAND}
         data["frame_costs"] = {"run": RUN, "rows": rows,
-                               "chain": "fast model, serve recipe (temporal denoising on), one thread; H.264 "
-                                        "libx264 ultrafast zerolatency"}
+                               "chain": "fast model, serve recipe (temporal denoising on), one thread; the "
+                                        "live view's H.264 encoder as serve opens it (x264 ultrafast, zerolatency, "
+                                        "baseline, its own threads)"}
         args.write.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 

@@ -38,6 +38,22 @@ BACKLOG_BYTES = 2 << 20  # a viewer with more than this waiting unsent is droppe
 MAX_DURATION = fmp4.TIMESCALE  # a frame is shown for at most this long (ticks) when the next one is late
 
 
+def live_codec(width: int, height: int, fps: float):
+    """The live view's opened H.264 encoder (PyAV ``CodecContext``) for ``width`` x ``height`` frames at ``fps``
+    (0: 25): x264 ultrafast, zero latency, baseline profile, a keyframe every second (a new viewer waits at
+    most that), timestamps in :data:`fmp4.TIMESCALE` ticks."""
+    import av
+
+    codec = av.CodecContext.create("libx264", "w")
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
+    codec.time_base = Fraction(1, fmp4.TIMESCALE)
+    codec.framerate = Fraction(fps or 25).limit_denominator(1000)
+    codec.gop_size = max(1, round(fps or 25))
+    codec.options = {"preset": "ultrafast", "tune": "zerolatency", "profile": "baseline", "crf": str(CRF)}
+    codec.open()
+    return codec
+
+
 class LiveEncoder:
     """Camera side: enhanced frames -> H.264 packets in ``ring`` while ``stats`` says someone watches."""
 
@@ -52,16 +68,7 @@ class LiveEncoder:
         return now - self.stats["live_wanted_at"] < WANTED_S
 
     def _open(self, width: int, height: int, fps: float) -> None:
-        import av
-
-        codec = av.CodecContext.create("libx264", "w")
-        codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
-        codec.time_base = Fraction(1, fmp4.TIMESCALE)
-        codec.framerate = Fraction(fps or 25).limit_denominator(1000)
-        codec.gop_size = max(1, round(fps or 25))  # a keyframe every second: a new viewer waits at most that
-        codec.options = {"preset": "ultrafast", "tune": "zerolatency", "profile": "baseline", "crf": str(CRF)}
-        codec.open()
-        self.codec, self.size = codec, (width, height)
+        self.codec, self.size = live_codec(width, height, fps), (width, height)
         self.stats["live_encoding"] = 1
         log.info("%s: live view encoding (%dx%d)", self.name, width, height)
 
